@@ -1,0 +1,46 @@
+/**
+ * Typed errors for every input layer. Each carries where the fault is (a file offset or an address)
+ * so the CLI can print one line: "<file>: <what> at offset 0x…". The hot paths never throw; they
+ * count. These are thrown only at structure edges (headers, sections, record framing).
+ */
+export class PerfOrcError extends Error {
+  constructor(message: string) {
+    super(message)
+    // Keep instanceof working when compiled to ES2022 classes and when re-thrown across modules.
+    Object.setPrototypeOf(this, new.target.prototype)
+    this.name = new.target.name
+  }
+}
+
+/** Malformed or truncated perf.data (file or pipe); `offset` is the byte offset in the stream. */
+export class PerfDataError extends PerfOrcError {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at offset 0x${offset.toString(16)}`)
+  }
+}
+
+/** Malformed ELF file; `offset` is the byte offset in that file. */
+export class ElfError extends PerfOrcError {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at offset 0x${offset.toString(16)}`)
+  }
+}
+
+/** Malformed call-frame information (.eh_frame, .debug_frame, .sframe, .orc_unwind). */
+export class UnwindInfoError extends PerfOrcError {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at offset 0x${offset.toString(16)}`)
+  }
+}
+
+/** A problem with what the user asked for (bad option, unwritable output, unknown format). */
+export class UsageError extends PerfOrcError {}

@@ -1,0 +1,61 @@
+/**
+ * What render/ consumes: symbolized, unwound samples. render/ never sees raw records or parsers.
+ * Frames are leaf first (as perf script prints them). Every renderer must keep unreliable frames
+ * visibly apart (perf's convention: a "? " before the symbol).
+ */
+import type { Addr } from '../parsers/common/addr.js'
+
+export type FrameKind = 'kernel' | 'user' | 'jit' | 'unknown'
+
+/** Why a frame is not trustworthy; 'reliable' when it is. */
+export type Reliability =
+  | 'reliable'
+  /** No unwind table covered this address: the caller was found by a frame-pointer guess. */
+  | 'fp-guess'
+  /** Found by unwinding below a guessed frame. */
+  | 'below-guess'
+  /** Kernel frame reached through a BPF program or trampoline (kernel's own FP fallback). */
+  | 'kernel-bpf'
+
+export interface ResolvedFrame {
+  addr: Addr
+  /** Symbol name (demangled), or undefined when unknown (printed as [unknown]). */
+  symbol: string | undefined
+  /** addr - symbol start. */
+  symOffset: number
+  /** Path of the file backing the address ([kernel.kallsyms], /usr/lib/…/libc.so.6, [JIT] tid …). */
+  dso: string | undefined
+  kind: FrameKind
+  reliability: Reliability
+}
+
+export interface ResolvedSample {
+  pid: number
+  tid: number
+  comm: string
+  cpu: number
+  /** Nanoseconds (perf clock). */
+  time: number
+  period: number
+  eventName: string
+  /** Leaf first. */
+  frames: ResolvedFrame[]
+  /** The walk reached the root (_start, clone3, start_thread, or END_OF_STACK). */
+  rooted: boolean
+  /** The captured stack copy ended before the root. */
+  stackTruncated: boolean
+  /** Registers were perf_arch_fetch_caller_regs() fakes (tracepoint / software event). */
+  fakeRegs: boolean
+}
+
+/** Recording context for titles and headers. */
+export interface ProfileMeta {
+  hostname?: string
+  osRelease?: string
+  arch?: string
+  cmdline?: string
+  events: string[]
+  firstTime?: number
+  lastTime?: number
+  lostSamples: number
+}

@@ -1,0 +1,45 @@
+/**
+ * The one internal ORC entry form every source compiles into (kernel .orc_unwind of any version,
+ * DWARF CFI, SFrame). Register and type numbers are those of orc_types.h for v6.4..v7.0
+ * (registers unchanged since v4.14): older and newer on-disk encodings are normalised on read.
+ *
+ *   prev_sp = <sp_reg> + sp_offset           (PREV_SP is the DWARF CFA)
+ *   prev_bp = *(prev_sp + bp_offset) when bp_reg == PREV_SP, unchanged when UNDEFINED, ...
+ *   prev_ip = *(prev_sp - 8) for CALL frames; REGS/REGS_PARTIAL frames read a pt_regs / iret frame.
+ */
+export const OrcReg = {
+  UNDEFINED: 0,
+  PREV_SP: 1,
+  DX: 2,
+  DI: 3,
+  BP: 4,
+  SP: 5,
+  R10: 6,
+  R13: 7,
+  BP_INDIRECT: 8,
+  SP_INDIRECT: 9,
+  AX: 10,
+} as const
+export type OrcRegNum = (typeof OrcReg)[keyof typeof OrcReg]
+
+export const OrcType = {
+  UNDEFINED: 0,
+  END_OF_STACK: 1,
+  CALL: 2,
+  REGS: 3,
+  REGS_PARTIAL: 4,
+} as const
+export type OrcTypeNum = (typeof OrcType)[keyof typeof OrcType]
+
+/** Bytes of one entry in the kernel's packed layout; our typed-array form uses the same 6. */
+export const ORC_ENTRY_BYTES = 6
+
+/** A decoded entry, for building tables and for tests; the hot path reads the typed arrays. */
+export interface OrcEntry {
+  spReg: number
+  spOffset: number
+  bpReg: number
+  bpOffset: number
+  type: number
+  signal: boolean
+}
