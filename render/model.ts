@@ -25,6 +25,8 @@ export interface ResolvedFrame {
   symOffset: number
   /** Path of the file backing the address ([kernel.kallsyms], /usr/lib/…/libc.so.6, [JIT] tid …). */
   dso: string | undefined
+  /** The address as perf script prints it: map-relative (file offset based) for file-backed user code, else addr. */
+  relAddr: Addr
   kind: FrameKind
   reliability: Reliability
 }
@@ -58,4 +60,13 @@ export interface ProfileMeta {
   firstTime?: number
   lastTime?: number
   lostSamples: number
+}
+
+/** Counts for the unwinding summary that only the pipeline knows (render derives the rest). */
+export interface PipelineCounts {
+  lostSamples: number
+  /** Records the reader skipped by size because it does not know their type. */
+  unknownRecords: number
+  /** A fault that ended reading early (what, where), if any. */
+  readError?: string
 }

@@ -20,6 +20,12 @@ export class OrcTable {
   readonly regs: Uint8Array
   /** type | signal << 3 */
   readonly typeSignal: Uint8Array
+  /**
+   * Kernel tables: an UNDEFINED entry means "unwinding must stop here" (unwind_orc.c goes to err).
+   * Tables compiled from DWARF CFI use UNDEFINED for gaps and for rows that ORC cannot express;
+   * there the unwinder falls back to the frame-pointer guess instead, marked unreliable.
+   */
+  undefinedIsGap = false
   private readonly blockOrder: number
   private readonly blockBase: number
   private readonly blocks: Uint32Array

@@ -1,0 +1,34 @@
+/** `perf-orc script`: perf script's default text, sample for sample. */
+import type { Argv } from 'yargs'
+import { formatScriptSample, type ScriptTextOptions } from '../../render/script-text.js'
+import { hasSampleField, runPipeline, SampleType } from '../pipeline.js'
+import { inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
+import { TextSink } from '../output.js'
+import { makeUserUnwinder } from '../unwinder.js'
+import { warn, type CommandResult } from '../errors.js'
+
+export const command = 'script [file]'
+export const describe = 'print samples like `perf script` (user stacks unwound ORC-style)'
+export const builder = (y: Argv): Argv<InputArgs> => withInput(y)
+
+export async function run(a: InputArgs): Promise<CommandResult> {
+  const keep = sampleFilter(a)
+  const out = await TextSink.open(undefined)
+  let opts: ScriptTextOptions | undefined
+  const result = await runPipeline(
+    { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },
+    async (s, rec, file) => {
+      if (!keep(s) || out.isClosed) return
+      opts ??= {
+        showCpu: hasSampleField(file, SampleType.CPU),
+        callchain: hasSampleField(file, SampleType.CALLCHAIN) || hasSampleField(file, SampleType.STACK_USER),
+        nameWidth: Math.max(...file.attrs.map((x) => x.name.length)),
+      }
+      await out.write(formatScriptSample(s, opts))
+    },
+    makeUserUnwinder(a),
+    warn,
+  )
+  await out.close()
+  return { readError: result.counts.readError }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * perf-orc command line: parses arguments (yargs), runs one command, maps every failure to one
+ * stderr line and an exit status. Commands live in cli/commands/, one file each.
+ */
+import yargs, { type Argv } from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { fail, finish, type CommandResult } from './errors.js'
+import * as script from './commands/script.js'
+// header registered below once available
+import * as header from './commands/header.js'
+
+interface Command<A> {
+  command: string
+  describe: string
+  builder: (y: Argv) => Argv<A>
+  run: (a: A) => Promise<CommandResult>
+}
+
+let pending: Promise<number> | undefined
+
+function register<A>(y: Argv, c: Command<A>): Argv {
+  return y.command(c.command, c.describe, c.builder, (a) => {
+    pending = c.run(a as A).then(finish, fail)
+  })
+}
+
+async function main(): Promise<number> {
+  let y = yargs(hideBin(process.argv)).scriptName('perf-orc').strict().help().version(false).wrap(100)
+  for (const c of [script, header] as Command<unknown>[]) y = register(y, c)
+  y = y.demandCommand(1, 'name a command: script, report, header, compare, orc').fail((msg, err) => {
+    process.stderr.write(`perf-orc: ${msg ?? err?.message}\n(see perf-orc --help)\n`)
+    process.exit(64)
+  })
+  await y.parseAsync()
+  return pending ? await pending : 0
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e) => {
+    process.exitCode = fail(e)
+  },
+)

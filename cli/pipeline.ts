@@ -1,0 +1,106 @@
+/**
+ * Wires the stages: perf.data reader → machine model → (unwinder) → symbolizer → samples.
+ * Everything here is plumbing; each stage lives in its own module.
+ */
+import { hostname, release } from 'node:os'
+import { openPerfData, type PerfDataReader } from '../parsers/perf-data/reader.js'
+import { SampleType } from '../parsers/perf-data/constants.js'
+import { RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
+import type { PerfFile } from '../parsers/perf-data/perf-file.js'
+import { Diagnostics } from '../unwind/diagnostics.js'
+import { Machine } from '../unwind/process/machine.js'
+import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
+import { initDemangler } from '../unwind/symbols/demangle.js'
+import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
+import { Symbolizer } from '../unwind/symbols/symbolizer.js'
+import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../render/model.js'
+
+export interface InputOptions {
+  input: string
+  symfs?: string
+  kallsyms?: string
+}
+
+export interface PipelineContext {
+  reader: PerfDataReader
+  machine: Machine
+  symbolizer: Symbolizer
+  diag: Diagnostics
+}
+
+/** Builds the user-stack unwinder once the file's metadata is known (dwarf mode only). */
+export type UnwinderFactory = (ctx: PipelineContext) => UserUnwinder | undefined
+
+export interface PipelineResult {
+  file: PerfFile
+  counts: PipelineCounts
+  diag: Diagnostics
+}
+
+/**
+ * Kernel symbols: --kallsyms FILE when given; else /proc/kallsyms when the recording was made on
+ * this machine and kernel (hostname and os release match), as perf would use them.
+ */
+function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
+  if (opts.kallsyms) {
+    const k = loadKallsyms(opts.kallsyms)
+    if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
+    return k
+  }
+  const sameMachine = file.hostname === hostname() && file.osRelease === release()
+  return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
+}
+
+export async function runPipeline(
+  opts: InputOptions,
+  onSample: (s: ResolvedSample, rec: SampleRecord, file: PerfFile) => void | Promise<void>,
+  makeUnwinder?: UnwinderFactory,
+  onWarning?: (line: string) => void,
+): Promise<PipelineResult> {
+  await initDemangler()
+  const diag = new Diagnostics()
+  diag.onWarning = onWarning
+  const reader = await openPerfData(opts.input === '-' ? process.stdin : opts.input)
+  const machine = new Machine()
+  let symbolizer: Symbolizer | undefined
+  let resolver: SampleResolver | undefined
+  const counts: PipelineCounts = { lostSamples: 0, unknownRecords: 0 }
+  for await (const rec of reader.records()) {
+    if (rec.type !== RecordType.SAMPLE) {
+      if (rec.type === RecordType.LOST || rec.type === RecordType.LOST_SAMPLES) counts.lostSamples += (rec as LostRecord).lost
+      machine.handle(rec)
+      continue
+    }
+    if (!resolver) {
+      // In pipe mode attrs and features arrive as records: build symbols at the first sample.
+      const file = reader.file
+      const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
+      symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: kernelSymbols(opts, file, diag), buildIds }, diag)
+      const unwinder = makeUnwinder?.({ reader, machine, symbolizer, diag })
+      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder)
+    }
+    await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file)
+  }
+  counts.unknownRecords = reader.stats.skippedUnknown
+  if (reader.error) counts.readError = `${opts.input}: ${reader.error.message}`
+  return { file: reader.file, counts, diag }
+}
+
+export function profileMeta(file: PerfFile, counts: PipelineCounts): ProfileMeta {
+  return {
+    hostname: file.hostname,
+    osRelease: file.osRelease,
+    arch: file.arch,
+    cmdline: file.cmdline?.join(' '),
+    events: file.attrs.map((a) => a.name),
+    firstTime: file.sampleTime?.first,
+    lastTime: file.sampleTime?.last,
+    lostSamples: counts.lostSamples,
+  }
+}
+
+export function hasSampleField(file: PerfFile, bit: number): boolean {
+  return file.attrs.some((a) => (a.sampleType & bit) !== 0)
+}
+
+export { SampleType }

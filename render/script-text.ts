@@ -1,0 +1,53 @@
+/**
+ * perf script's default text format, sample for sample (tools/perf/builtin-script.c,
+ * perf_sample__fprintf_start + sample__fprintf_callchain in perf 6.1):
+ *
+ *   t1 12015   430.491759:    1001001 cpu-clock:pppH: 
+ *   \t            1177 work+0x3e (/tmp/t1)
+ *   (blank line)
+ *
+ * comm is "%s " when a callchain follows, else "%16s "; tid "%5d "; "[%03d] " cpu when the
+ * sample has one; time "%5lu.%06lu: "; period "%10lu "; "event: ". Frames print the map-relative
+ * address ("%16lx"), then "sym+0xoff" or "[unknown]", then " (dso)". Unreliable frames carry the
+ * kernel's "? " before the symbol.
+ */
+import { addrHex } from '../parsers/common/addr.js'
+import type { ResolvedFrame, ResolvedSample } from './model.js'
+
+export interface ScriptTextOptions {
+  /** The recording's samples carry a CPU field (system-wide / per-CPU recording). */
+  showCpu: boolean
+  /** The event records callchains (frames go on their own lines). */
+  callchain: boolean
+  /** perf right-aligns event names to the longest name in the file ("%*s: "). */
+  nameWidth: number
+}
+
+export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): string {
+  let head = opts.callchain ? `${s.comm} ` : `${s.comm.padStart(16)} `
+  head += `${String(s.tid).padStart(5)} `
+  if (opts.showCpu && s.cpu >= 0) head += `[${String(s.cpu).padStart(3, '0')}] `
+  head += `${formatTime(s.time)}: `
+  head += `${String(s.period).padStart(10)} `
+  head += `${s.eventName.padStart(opts.nameWidth)}: `
+  if (!opts.callchain) {
+    const f = s.frames[0]
+    return head + (f ? ' ' + formatFrame(f) : '') + '\n'
+  }
+  let out = head + '\n'
+  for (const f of s.frames) out += '\t' + formatFrame(f) + '\n'
+  return out + '\n'
+}
+
+export function formatFrame(f: ResolvedFrame): string {
+  const mark = f.reliability === 'reliable' ? '' : '? '
+  const sym = f.symbol !== undefined ? `${f.symbol}+0x${f.symOffset.toString(16)}` : '[unknown]'
+  return `${addrHex(f.relAddr).padStart(16)} ${mark}${sym} (${f.dso ?? '[unknown]'})`
+}
+
+/** perf's "%5lu.%06lu": seconds padded to 5, microseconds, truncated. */
+export function formatTime(ns: number): string {
+  const secs = Math.floor(ns / 1e9)
+  const usecs = Math.floor((ns - secs * 1e9) / 1e3)
+  return `${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}`
+}

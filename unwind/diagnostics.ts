@@ -1,0 +1,22 @@
+/**
+ * Warnings that concern the whole run (a missing binary, a build-id mismatch), reported once per
+ * subject and printed by the CLI as single stderr lines; plus named counters for the summary.
+ */
+export class Diagnostics {
+  private readonly seen = new Set<string>()
+  readonly warnings: string[] = []
+  readonly counters = new Map<string, number>()
+  /** Called with each new warning as it happens (the CLI prints it). */
+  onWarning: ((line: string) => void) | undefined
+
+  warnOnce(key: string, line: string): void {
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    this.warnings.push(line)
+    this.onWarning?.(line)
+  }
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by)
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * SampleRecord → ResolvedSample: the recorded kernel callchain, then the user frames (from the
+ * recorded callchain in frame-pointer mode, or unwound from REGS_USER + STACK_USER in dwarf mode
+ * by a UserUnwinder), each named by the Symbolizer. This is the one place where records become
+ * the samples render/ consumes.
+ */
+import type { Addr } from '../parsers/common/addr.js'
+import { PerfContext, type SampleRecord } from '../parsers/perf-data/types.js'
+import type { ResolvedFrame, ResolvedSample, Reliability } from '../render/model.js'
+import type { Machine } from './process/machine.js'
+import { FrameName, type Symbolizer } from './symbols/symbolizer.js'
+
+/** Unwinds the user part of a sample into frames (leaf first); absent in callchain-only mode. */
+export interface UserUnwinder {
+  /**
+   * Fill `addrs`/`reliability` with the user frames of `sample` and return their count, or -1
+   * when the sample carries no user registers/stack (the recorded callchain is used instead).
+   */
+  unwind(sample: SampleRecord): UserFrames | undefined
+}
+
+export interface UserFrames {
+  addrs: ArrayLike<number>
+  reliability: ArrayLike<Reliability>
+  length: number
+  rooted: boolean
+  truncated: boolean
+}
+
+/** Outermost functions of a complete user stack (glibc, musl, Go, Rust start paths). */
+const ROOT_SYMBOLS = new Set(['_start', '__libc_start_main', '__libc_start_call_main', 'clone', 'clone3', 'start_thread', '__clone', '__clone3', '_dl_start_user', '_dl_start', 'thread_start'])
+
+export function isRootSymbol(name: string | undefined): boolean {
+  return name !== undefined && ROOT_SYMBOLS.has(name.replace(/@@?.*$/, ''))
+}
+
+export class SampleResolver {
+  private readonly name = new FrameName()
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly symbolizer: Symbolizer,
+    private readonly eventName: (attrIndex: number) => string,
+    private readonly userUnwinder?: UserUnwinder,
+  ) {}
+
+  resolve(s: SampleRecord): ResolvedSample {
+    const pid = s.pid ?? -1
+    const tid = s.tid ?? pid
+    const frames: ResolvedFrame[] = []
+    const user = this.userUnwinder?.unwind(s)
+    const chain = s.callchain
+    if (chain && chain.length > 0) this.addCallchain(pid, chain, frames, user !== undefined)
+    else if (s.ip !== undefined && !user) frames.push(this.frame(pid, s.ip, 'reliable'))
+    let rooted = false
+    let truncated = false
+    if (user) {
+      for (let i = 0; i < user.length; i++) frames.push(this.frame(pid, user.addrs[i]!, user.reliability[i]!))
+      rooted = user.rooted
+      truncated = user.truncated
+    } else {
+      rooted = frames.length > 0 && (isRootSymbol(frames[frames.length - 1]!.symbol) || frames.every((f) => f.kind === 'kernel'))
+    }
+    markBelowBpf(frames, this.machine)
+    return {
+      pid,
+      tid,
+      comm: this.machine.thread(tid, pid).comm,
+      cpu: s.cpu ?? -1,
+      time: s.time ?? 0,
+      period: s.period ?? 1,
+      eventName: this.eventName(s.attrIndex),
+      frames,
+      rooted,
+      stackTruncated: truncated,
+      fakeRegs: false,
+    }
+  }
+
+  /** Walk callchain entries; markers switch context. With a user unwinder, user entries are skipped. */
+  private addCallchain(pid: number, chain: Float64Array, frames: ResolvedFrame[], kernelOnly: boolean): void {
+    let inUser = false
+    for (let i = 0; i < chain.length; i++) {
+      const a = chain[i]!
+      if (a < 0 && a >= PerfContext.MAX) {
+        inUser = a === PerfContext.USER || a === PerfContext.GUEST_USER
+        continue
+      }
+      if (inUser && kernelOnly) continue
+      frames.push(this.frame(pid, a, 'reliable'))
+    }
+  }
+
+  private frame(pid: number, addr: Addr, reliability: Reliability): ResolvedFrame {
+    const n = this.symbolizer.resolve(pid, addr, this.name)
+    return { addr, relAddr: n.printAddr, symbol: n.symbol, symOffset: n.symOffset, dso: n.dso, kind: n.kind, reliability }
+  }
+}
+
+/**
+ * Kernel frames found below a BPF program or trampoline were reached by the kernel's own
+ * frame-pointer fallback (BPF JIT code has no ORC data): mark them unreliable.
+ */
+function markBelowBpf(frames: ResolvedFrame[], machine: Machine): void {
+  let below = false
+  for (const f of frames) {
+    if (f.kind !== 'kernel') break
+    if (below && f.reliability === 'reliable') f.reliability = 'kernel-bpf'
+    if (!below && machine.findKsymbol(f.addr)) below = true
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * A binary named by a mapping (a "DSO" in perf's words): located on disk, verified against the
+ * recorded build-id, parsed lazily, with its symbols and the load bias that turns a runtime
+ * address into the ELF's own virtual address (svma).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { ElfFile, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbol } from '../../parsers/elf/elf-file.js'
+import { PerfOrcError } from '../../parsers/common/errors.js'
+import type { Diagnostics } from '../diagnostics.js'
+import type { Mapping } from '../process/address-space.js'
+import { SymbolTable, type RawSymbol } from './symbol-table.js'
+import { demangle } from './demangle.js'
+import { pltSymbols } from './plt-symbols.js'
+
+export interface DsoOptions {
+  /** Prefix for every binary path, as perf's --symfs. */
+  symfs?: string
+  /** Extra build-id cache roots (default ~/.debug and /usr/lib/debug). */
+  buildIdRoots?: string[]
+}
+
+/** Files larger than this are not read (a path pointing at a device or a huge core file). */
+const MAX_ELF_BYTES = 2 * 1024 * 1024 * 1024
+
+export class Dso {
+  /** The file actually read, or undefined when none usable was found. */
+  readonly path: string | undefined
+  private elfLoaded = false
+  private elfFile: ElfFile | undefined
+  private debugFile: ElfFile | undefined | null = null
+  private symtab: SymbolTable | undefined
+
+  constructor(
+    readonly filename: string,
+    readonly buildId: string | undefined,
+    private readonly opts: DsoOptions,
+    private readonly diag: Diagnostics,
+  ) {
+    this.path = this.locate()
+  }
+
+  get elf(): ElfFile | undefined {
+    if (!this.elfLoaded) {
+      this.elfLoaded = true
+      this.elfFile = this.path ? this.parse(this.path) : undefined
+    }
+    return this.elfFile
+  }
+
+  /** A separate debug file (by build-id, then .gnu_debuglink), when one exists. */
+  get debugElf(): ElfFile | undefined {
+    if (this.debugFile !== null) return this.debugFile
+    this.debugFile = undefined
+    const elf = this.elf
+    const id = this.buildId ?? elf?.buildId
+    const candidates: string[] = []
+    if (id) candidates.push(...this.roots().map((r) => join(r, '.build-id', id.slice(0, 2), id.slice(2) + '.debug')))
+    const link = elf?.debugLink
+    if (link && this.path) {
+      const dir = dirname(this.filename)
+      candidates.push(this.sym(join('/usr/lib/debug', dir, link.file)), join(dirname(this.path), '.debug', link.file))
+    }
+    const found = candidates.find((p) => existsSync(p))
+    if (found) this.debugFile = this.parse(found)
+    return this.debugFile
+  }
+
+  get symbols(): SymbolTable {
+    if (!this.symtab) this.symtab = new SymbolTable(this.readSymbols())
+    return this.symtab
+  }
+
+  /** runtime address - bias = svma, for an address inside `m`. */
+  bias(m: Mapping): number {
+    const elf = this.elf
+    if (!elf) return m.start - m.pgoff
+    const seg =
+      elf.programHeaders.find((p) => p.type === PT_LOAD && m.pgoff >= p.offset && m.pgoff < p.offset + Math.max(p.filesz, 1)) ??
+      elf.programHeaders.find((p) => p.type === PT_LOAD && (p.flags & 1) !== 0)
+    if (!seg) return m.start - m.pgoff
+    return m.start - m.pgoff + seg.offset - seg.vaddr
+  }
+
+  private readSymbols(): RawSymbol[] {
+    const elf = this.elf
+    if (!elf) return []
+    let syms = elf.symbols('symtab')
+    if (syms.length === 0) {
+      const dbg = this.debugElf
+      syms = dbg ? dbg.symbols('symtab') : []
+      if (syms.length === 0) syms = elf.symbols('dynsym')
+    }
+    const codeSections = new Set(elf.sections.filter((s) => (s.flags & 4) !== 0 && s.type !== SHT_NOBITS).map((s) => s.index))
+    const named: RawSymbol[] = syms
+      .filter((s) => isCodeSymbol(s, codeSections))
+      .map((s) => ({ start: s.value, size: s.size, name: demangle(s.name), bind: s.bind }))
+    return named.concat(pltSymbols(elf))
+  }
+
+  private locate(): string | undefined {
+    const direct = this.sym(this.filename)
+    const byId = this.buildId ? this.findByBuildId(this.buildId) : undefined
+    if (!isFile(direct)) {
+      if (byId) return byId
+      this.diag.warnOnce(`missing:${this.filename}`, `${this.filename}: binary not found${this.opts.symfs ? ` under --symfs ${this.opts.symfs}` : ''}; its frames have no symbols or unwind tables`)
+      return undefined
+    }
+    if (!this.buildId) return direct
+    const actual = this.peekBuildId(direct)
+    if (actual === undefined || actual === this.buildId) return direct
+    if (byId) return byId
+    this.diag.warnOnce(
+      `mismatch:${this.filename}`,
+      `${direct}: build-id ${actual} does not match the recorded ${this.buildId}; not used (the binary changed since recording)`,
+    )
+    return undefined
+  }
+
+  private findByBuildId(id: string): string | undefined {
+    for (const root of this.roots()) {
+      for (const p of [join(root, '.build-id', id.slice(0, 2), id.slice(2), 'elf'), join(root, '.build-id', id.slice(0, 2), id.slice(2))]) {
+        if (isFile(p) && this.peekBuildId(p) === id) return p
+      }
+    }
+    return undefined
+  }
+
+  private roots(): string[] {
+    return this.opts.buildIdRoots ?? [join(homedir(), '.debug'), this.sym('/usr/lib/debug')]
+  }
+
+  private sym(path: string): string {
+    return this.opts.symfs ? join(this.opts.symfs, path) : path
+  }
+
+  private peekBuildId(path: string): string | undefined {
+    return this.parse(path)?.buildId
+  }
+
+  private readonly parsed = new Map<string, ElfFile | undefined>()
+  private parse(path: string): ElfFile | undefined {
+    if (this.parsed.has(path)) return this.parsed.get(path)
+    let elf: ElfFile | undefined
+    try {
+      if (statSync(path).size > MAX_ELF_BYTES) throw new PerfOrcError(`${path}: too large to read`)
+      elf = ElfFile.parse(readFileSync(path), path)
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e)
+      this.diag.warnOnce(`bad-elf:${path}`, `${path}: unreadable ELF (${why}); its frames have no symbols or unwind tables`)
+    }
+    this.parsed.set(path, elf)
+    return elf
+  }
+}
+
+function isCodeSymbol(s: ElfSymbol, codeSections: Set<number>): boolean {
+  if (s.shndx === 0 || s.shndx >= 0xff00 || s.name === '') return false
+  if (s.type === STT_FUNC || s.type === STT_GNU_IFUNC) return true
+  // perf also keeps untyped labels inside code sections (hand-written assembly).
+  return s.type === 0 && codeSections.has(s.shndx)
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile()
+  } catch {
+    return false
+  }
+}
+

@@ -1,0 +1,41 @@
+/**
+ * Names for PLT stubs, synthesized from .rela.plt as perf's dso__synthesize_plt_symbols does:
+ * stub i of .plt.sec (IBT builds) or of .plt after its 16-byte header belongs to relocation i and
+ * is named "<symbol>@plt" ("@plt" alone for IRELATIVE slots, which name no symbol).
+ */
+import type { ElfFile } from '../../parsers/elf/elf-file.js'
+import type { RawSymbol } from './symbol-table.js'
+
+const X86_64_PLT_ENTRY = 16
+const X86_64_PLT_HEADER = 16
+const STB_GLOBAL = 1
+
+export function pltSymbols(elf: ElfFile): RawSymbol[] {
+  const rela = elf.section('.rela.plt')
+  const sec = elf.section('.plt.sec')
+  const plt = sec ?? elf.section('.plt')
+  if (!rela || !plt) return []
+  const { rela: entries, symtab } = elf.relocationsFor(elf.sections[rela.info] ?? plt)
+  const relocs = entries.length > 0 ? entries : relocationsOf(elf, rela.index)
+  const syms = symtab ? elf.symbolsOf(symtab) : elf.symbols('dynsym')
+  let addr = plt.addr + (sec ? 0 : X86_64_PLT_HEADER)
+  const end = plt.addr + plt.size
+  const out: RawSymbol[] = []
+  for (const r of relocs) {
+    if (addr + X86_64_PLT_ENTRY > end) break
+    const name = syms[r.symIndex]?.name ?? ''
+    out.push({ start: addr, size: X86_64_PLT_ENTRY, name: `${name}@plt`, bind: STB_GLOBAL })
+    addr += X86_64_PLT_ENTRY
+  }
+  return out
+}
+
+/** .rela.plt's sh_info names .got.plt or 0 depending on the linker: read it by index instead. */
+function relocationsOf(elf: ElfFile, relaIndex: number): { symIndex: number }[] {
+  const s = elf.sections[relaIndex]
+  if (!s) return []
+  const out: { symIndex: number }[] = []
+  const n = Math.floor(s.size / 24)
+  for (let i = 0; i < n; i++) out.push({ symIndex: elf.view.getUint32(s.offset + i * 24 + 12, true) })
+  return out
+}

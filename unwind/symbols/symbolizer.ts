@@ -1,0 +1,133 @@
+/**
+ * Address → (symbol, offset, DSO, kind) for one process at the current time, the way perf script
+ * names frames: kernel addresses through kallsyms (modules as [name]) and KSYMBOL records, user
+ * addresses through the process's mappings and each binary's symbol table, anonymous executable
+ * memory through /tmp/perf-PID.map.
+ */
+import { join } from 'node:path'
+import type { Addr } from '../../parsers/common/addr.js'
+import type { Diagnostics } from '../diagnostics.js'
+import type { Machine } from '../process/machine.js'
+import type { Mapping } from '../process/address-space.js'
+import type { FrameKind } from '../../render/model.js'
+import { Dso, type DsoOptions } from './dso.js'
+import type { Kallsyms } from './kallsyms.js'
+import { loadPerfMap, type PerfMap } from './perf-map.js'
+
+/** One resolved name; reused by callers (fields overwritten per frame). */
+export class FrameName {
+  symbol: string | undefined = undefined
+  symOffset = 0
+  dso: string | undefined = undefined
+  kind: FrameKind = 'unknown'
+  /** The address perf script prints: map-relative for file-backed user code, else absolute. */
+  printAddr: Addr = 0
+}
+
+export interface SymbolizerOptions extends DsoOptions {
+  kallsyms?: Kallsyms
+  /** Recorded build-ids by file name (BUILD_ID feature, HEADER_BUILD_ID records). */
+  buildIds?: Map<string, string>
+}
+
+/** Mappings that hold JIT or otherwise anonymous code (perf's is_anon_memory / is_no_dso_memory). */
+export function isAnonMapping(filename: string): boolean {
+  return (
+    filename.startsWith('//anon') ||
+    filename.startsWith('[anon') ||
+    filename.startsWith('/memfd:') ||
+    filename.startsWith('/dev/zero') ||
+    filename.startsWith('/anon_hugepage') ||
+    filename === ''
+  )
+}
+
+export class Symbolizer {
+  private readonly dsos = new Map<string, Dso>()
+  private readonly perfMaps = new Map<number, PerfMap | undefined>()
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly opts: SymbolizerOptions,
+    private readonly diag: Diagnostics,
+  ) {}
+
+  /** The DSO for a file-backed mapping (cached per file name and build-id). */
+  dsoFor(m: Mapping): Dso | undefined {
+    if (isAnonMapping(m.filename) || m.filename.startsWith('[')) return undefined
+    const buildId = m.buildId ?? this.opts.buildIds?.get(m.filename)
+    const key = m.filename + '\0' + (buildId ?? '')
+    let d = this.dsos.get(key)
+    if (!d) {
+      d = new Dso(m.filename, buildId, this.opts, this.diag)
+      this.dsos.set(key, d)
+    }
+    return d
+  }
+
+  resolve(pid: number, addr: Addr, out: FrameName): FrameName {
+    out.symbol = undefined
+    out.symOffset = 0
+    out.dso = undefined
+    out.kind = 'unknown'
+    out.printAddr = addr
+    if (addr < 0) return this.resolveKernel(addr, out)
+    const m = this.machine.findMapping(pid, addr)
+    if (!m || isAnonMapping(m.filename)) return this.resolveJit(pid, addr, out, m !== undefined)
+    out.kind = 'user'
+    out.dso = m.filename
+    out.printAddr = addr - m.start + m.pgoff
+    const dso = this.dsoFor(m)
+    if (!dso || !dso.elf) return out
+    const svma = addr - dso.bias(m)
+    const i = dso.symbols.find(svma)
+    if (i >= 0) {
+      out.symbol = dso.symbols.names[i]
+      out.symOffset = svma - dso.symbols.starts[i]!
+    }
+    return out
+  }
+
+  private resolveKernel(addr: Addr, out: FrameName): FrameName {
+    out.kind = 'kernel'
+    out.dso = '[kernel.kallsyms]'
+    const ks = this.machine.findKsymbol(addr)
+    if (ks) {
+      out.symbol = ks.name
+      out.symOffset = addr - ks.start
+      return out
+    }
+    const k = this.opts.kallsyms
+    if (!k) return out
+    const i = k.table.find(addr)
+    if (i < 0) return out
+    out.symbol = k.table.names[i]
+    out.symOffset = addr - k.table.starts[i]!
+    const mod = k.modules[i]
+    if (mod) out.dso = `[${mod}]`
+    return out
+  }
+
+  private resolveJit(pid: number, addr: Addr, out: FrameName, inAnonMapping: boolean): FrameName {
+    const map = this.perfMap(pid)
+    const i = map ? map.table.find(addr) : -1
+    if (map && i >= 0) {
+      out.kind = 'jit'
+      out.dso = `/tmp/perf-${pid}.map`
+      out.symbol = map.table.names[i]
+      out.symOffset = addr - map.table.starts[i]!
+      return out
+    }
+    out.kind = inAnonMapping ? 'jit' : 'unknown'
+    return out
+  }
+
+  private perfMap(pid: number): PerfMap | undefined {
+    if (this.perfMaps.has(pid)) return this.perfMaps.get(pid)
+    const name = `/tmp/perf-${pid}.map`
+    const map = (this.opts.symfs ? loadPerfMap(join(this.opts.symfs, name)) : undefined) ?? loadPerfMap(name)
+    if (map && map.badLines > 0) this.diag.warnOnce(`perfmap:${pid}`, `${name}: ${map.badLines} unreadable lines skipped`)
+    this.perfMaps.set(pid, map)
+    return map
+  }
+}
