@@ -1,0 +1,123 @@
+/**
+ * Acceptance for `perf-orc script`: on frame-pointer recordings made by the real `perf record`,
+ * its output equals `perf script --no-inline` line for line (same samples, addresses, symbols).
+ * Runs on the shipped fixtures (via --symfs) and on a recording made here and now.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const ROOT = join(import.meta.dirname, '..')
+const CLI = join(ROOT, 'dist/cli/main.js')
+const SYMFS = join(ROOT, 'fixtures/symfs')
+
+interface Manifest {
+  recordings: { file: string; mode: string; pid?: number; pids?: number[] }[]
+}
+
+function perfScript(args: string[]): string {
+  return execFileSync('perf', ['script', '--no-inline', '--kallsyms', '/proc/kallsyms', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+}
+
+function orcScript(args: string[]): { out: string; err: string; status: number | null } {
+  const r = spawnSync('node', [CLI, 'script', '--kallsyms', '/proc/kallsyms', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
+  return { out: r.stdout, err: r.stderr, status: r.status }
+}
+
+/** Split perf script text into samples (blank-line separated) for readable failures. */
+function samples(text: string): string[] {
+  return text.split('\n\n').filter((s) => s.trim() !== '')
+}
+
+function expectSameOutput(orc: string, perf: string): void {
+  const a = samples(orc)
+  const b = samples(perf)
+  expect(b.length).toBeGreaterThan(10)
+  expect(a.length).toBe(b.length)
+  const firstDiff = a.findIndex((s, i) => s !== b[i])
+  expect(firstDiff === -1 ? '' : `sample ${firstDiff}:\n${a[firstDiff]}\n--- perf:\n${b[firstDiff]}`).toBe('')
+}
+
+describe('perf-orc script agrees with perf script on frame-pointer recordings', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'fixtures/manifest.json'), 'utf8')) as Manifest
+  const fpFixtures = manifest.recordings.filter((r) => r.mode === 'fp')
+
+  beforeAll(() => {
+    // perf reads JIT maps from /tmp without --symfs: put the shipped ones where it looks.
+    for (const r of fpFixtures) {
+      for (const pid of r.pids ?? (r.pid ? [r.pid] : [])) {
+        const map = join(SYMFS, `tmp/perf-${pid}.map`)
+        if (existsSync(map)) copyFileSync(map, `/tmp/perf-${pid}.map`)
+      }
+    }
+  })
+
+  it('has frame-pointer fixtures to compare', () => {
+    expect(fpFixtures.length).toBeGreaterThanOrEqual(3)
+  })
+
+  for (const r of fpFixtures) {
+    it(`fixture ${r.file}`, () => {
+      const file = join(ROOT, 'fixtures', r.file)
+      const orc = orcScript(['-i', file, '--symfs', SYMFS])
+      expect(orc.status).toBe(0)
+      expectSameOutput(orc.out, perfScript(['-i', file, '--symfs', SYMFS]))
+    })
+  }
+
+  it('a recording made now: threads, a shared library, libc', () => {
+    // Not under /tmp/perf-*: perf takes any such path for a JIT map file.
+    const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))
+    writeFileSync(join(dir, 'lib.c'), LIB_C)
+    writeFileSync(join(dir, 'main.c'), MAIN_C)
+    const cc = (args: string[]): void => void execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', ...args], { cwd: dir })
+    cc(['-shared', '-fPIC', '-o', 'libwork.so', 'lib.c'])
+    cc(['-o', 'prog', 'main.c', '-L.', '-lwork', '-Wl,-rpath,' + dir, '-pthread'])
+    const data = join(dir, 'perf.data')
+    execFileSync('perf', ['record', '-q', '--no-buildid-cache', '-F', '2999', '-g', '-o', data, '--', join(dir, 'prog')], { stdio: 'ignore' })
+    const orc = orcScript(['-i', data])
+    expect(orc.status).toBe(0)
+    expectSameOutput(orc.out, perfScript(['-i', data]))
+    // Several DSOs and threads really are in there.
+    expect(new Set([...orc.out.matchAll(/\((\/[^)]+)\)$/gm)].map((m) => m[1])).size).toBeGreaterThanOrEqual(3)
+    expect(new Set([...orc.out.matchAll(/^prog\s+(\d+)/gm)].map((m) => m[1])).size).toBeGreaterThanOrEqual(3)
+  })
+})
+
+const LIB_C = `
+#include <stdlib.h>
+#include <string.h>
+static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+__attribute__((noinline)) long lib_sort(int n) {
+  int *v = malloc(n * sizeof *v); long s = 0;
+  for (int i = 0; i < n; i++) v[i] = (i * 7919) % n;
+  qsort(v, n, sizeof *v, cmp);
+  for (int i = 0; i < n; i++) s += v[i];
+  free(v); return s;
+}
+`
+const MAIN_C = `
+#include <pthread.h>
+#include <stdio.h>
+long lib_sort(int n);
+static volatile long sink;
+__attribute__((noinline)) static long spin(int n) { long s = 0; for (int i = 0; i < n; i++) s += i ^ (s >> 3); return s; }
+__attribute__((noinline)) static void *worker(void *arg) {
+  for (int k = 0; k < 60; k++) sink += spin(200000) + lib_sort(20000);
+  return arg;
+}
+int main(void) {
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, worker, 0);
+  worker(0);
+  for (int i = 0; i < 3; i++) pthread_join(t[i], 0);
+  printf("%ld\\n", sink);
+  return 0;
+}
+`
