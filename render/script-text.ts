@@ -21,6 +21,8 @@ export interface ScriptTextOptions {
   callchain: boolean
   /** perf right-aligns event names to the longest name in the file ("%*s: "). */
   nameWidth: number
+  /** Event names whose samples print no period (tracepoints, as perf's default fields). */
+  noPeriod?: ReadonlySet<string>
 }
 
 export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): string {
@@ -28,7 +30,7 @@ export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): 
   head += `${String(s.tid).padStart(5)} `
   if (opts.showCpu && s.cpu >= 0) head += `[${String(s.cpu).padStart(3, '0')}] `
   head += `${formatTime(s.time)}: `
-  head += `${String(s.period).padStart(10)} `
+  if (!opts.noPeriod?.has(s.eventName)) head += `${String(s.period).padStart(10)} `
   head += `${s.eventName.padStart(opts.nameWidth)}: `
   if (!opts.callchain) {
     const f = s.frames[0]

@@ -9,19 +9,21 @@ import { PerfContext, type SampleRecord } from '../parsers/perf-data/types.js'
 import type { ResolvedFrame, ResolvedSample, Reliability } from '../render/model.js'
 import type { Machine } from './process/machine.js'
 import { FrameName, type Symbolizer } from './symbols/symbolizer.js'
+import { reliabilityName } from './frame-buffer.js'
 
 /** Unwinds the user part of a sample into frames (leaf first); absent in callchain-only mode. */
 export interface UserUnwinder {
   /**
-   * Fill `addrs`/`reliability` with the user frames of `sample` and return their count, or -1
-   * when the sample carries no user registers/stack (the recorded callchain is used instead).
+   * The user frames of `sample` (leaf first; buffers reused by the next call), or undefined when
+   * the sample carries no user registers/stack (the recorded callchain is used instead).
    */
   unwind(sample: SampleRecord): UserFrames | undefined
 }
 
 export interface UserFrames {
   addrs: ArrayLike<number>
-  reliability: ArrayLike<Reliability>
+  /** Rel codes (frame-buffer.ts): 0 reliable, 1 fp-guess, 2 below-guess, 3 kernel-bpf. */
+  reliability: ArrayLike<number>
   length: number
   rooted: boolean
   truncated: boolean
@@ -55,7 +57,7 @@ export class SampleResolver {
     let rooted = false
     let truncated = false
     if (user) {
-      for (let i = 0; i < user.length; i++) frames.push(this.frame(pid, user.addrs[i]!, user.reliability[i]!))
+      for (let i = 0; i < user.length; i++) frames.push(this.frame(pid, user.addrs[i]!, reliabilityName(user.reliability[i]!)))
       rooted = user.rooted
       truncated = user.truncated
     } else {

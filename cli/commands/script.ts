@@ -7,6 +7,8 @@ import { TextSink } from '../output.js'
 import { makeUserUnwinder } from '../unwinder.js'
 import { warn, type CommandResult } from '../errors.js'
 
+const PERF_TYPE_TRACEPOINT = 2
+
 export const command = 'script [file]'
 export const describe = 'print samples like `perf script` (user stacks unwound ORC-style)'
 export const builder = (y: Argv): Argv<InputArgs> => withInput(y)
@@ -23,6 +25,7 @@ export async function run(a: InputArgs): Promise<CommandResult> {
         showCpu: hasSampleField(file, SampleType.CPU),
         callchain: hasSampleField(file, SampleType.CALLCHAIN) || hasSampleField(file, SampleType.STACK_USER),
         nameWidth: Math.max(...file.attrs.map((x) => x.name.length)),
+        noPeriod: new Set(file.attrs.filter((x) => x.type === PERF_TYPE_TRACEPOINT).map((x) => x.name)),
       }
       await out.write(formatScriptSample(s, opts))
     },

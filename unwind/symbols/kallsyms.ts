@@ -19,9 +19,14 @@ export function parseKallsyms(text: string): Kallsyms {
     if (!m || !'tTwW'.includes(m[2]!)) continue
     const start = parseAddrHex(m[1]!)
     if (start === 0) continue // kptr_restrict hides addresses as zeros: useless
-    rows.push({ start, size: 0, name: m[3]!, module: m[4] ?? '' })
+    const type = m[2]!
+    rows.push({ start, size: 0, name: m[3]!, module: m[4] ?? '', bind: type === 'T' ? 1 : type === 't' ? 0 : 2 })
   }
   rows.sort((a, b) => a.start - b.start)
+  // perf sizes kallsyms symbols up to the next one before dropping aliases (symbols__fixup_end,
+  // then symbols__fixup_duplicate), so of several names at one address the last listed keeps
+  // a size and wins: do the same.
+  for (let i = 0; i + 1 < rows.length; i++) rows[i]!.size = rows[i + 1]!.start - rows[i]!.start
   const table = new SymbolTable(rows)
   const moduleAt = new Map(rows.map((r) => [r.start, r.module]))
   const modules = Array.from(table.starts, (s) => moduleAt.get(s) ?? '')

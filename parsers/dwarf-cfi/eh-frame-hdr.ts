@@ -1,0 +1,54 @@
+/**
+ * .eh_frame_hdr (LSB Core §10.6.2): a header pointing at .eh_frame plus, usually, a sorted binary-
+ * search table of (initial_location, fde_address) pairs, both datarel to the header itself.
+ *
+ *   u8 version (1) | u8 eh_frame_ptr_enc | u8 fde_count_enc | u8 table_enc
+ *   eh_frame_ptr   (eh_frame_ptr_enc)
+ *   fde_count      (fde_count_enc)          } present unless fde_count_enc / table_enc is omit
+ *   table[fde_count] of 2 × table_enc       }
+ *
+ * We compile whole binaries eagerly (libc takes ~20 ms, see binary-tables.ts), so this table is used
+ * to cross-check the FDE walk and to find .eh_frame when section headers are stripped, not for lazy
+ * lookups.
+ */
+import { UnwindInfoError } from '../common/errors.js'
+import { CfiCursor, DW_EH_PE } from './cursor.js'
+
+export interface EhFrameHdr {
+  /** Virtual address of .eh_frame. */
+  ehFramePtr: number
+  /** Table rows, sorted by initialLoc (empty when the header has no table). */
+  initialLoc: Float64Array
+  fdeAddr: Float64Array
+}
+
+/** Parse .eh_frame_hdr at virtual address `addr`. Throws UnwindInfoError if the header is unreadable. */
+export function parseEhFrameHdr(bytes: Uint8Array, addr: number): EhFrameHdr {
+  const cur = new CfiCursor(bytes)
+  const version = cur.u8()
+  const ptrEnc = cur.u8()
+  const countEnc = cur.u8()
+  const tableEnc = cur.u8()
+  if (cur.bad) throw new UnwindInfoError('.eh_frame_hdr shorter than its 4-byte header', 0)
+  if (version !== 1) throw new UnwindInfoError(`.eh_frame_hdr version ${version}, expected 1`, 0)
+  const bases = { sectionAddr: addr, data: addr }
+  const ehFramePtr = cur.pointer(ptrEnc, bases)
+  if (cur.bad) throw new UnwindInfoError(`.eh_frame_hdr eh_frame_ptr unreadable (encoding 0x${ptrEnc.toString(16)})`, 4)
+  if (countEnc === DW_EH_PE.omit || tableEnc === DW_EH_PE.omit) {
+    return { ehFramePtr, initialLoc: new Float64Array(0), fdeAddr: new Float64Array(0) }
+  }
+  const countPos = cur.pos
+  const count = cur.pointer(countEnc, bases)
+  // Each row is at least 2 bytes; a count the section cannot hold is a corrupt header.
+  if (cur.bad || count * 2 > bytes.byteLength) {
+    throw new UnwindInfoError(`.eh_frame_hdr fde_count ${count} does not fit the ${bytes.byteLength}-byte section`, countPos)
+  }
+  const initialLoc = new Float64Array(count)
+  const fdeAddr = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    initialLoc[i] = cur.pointer(tableEnc, bases)
+    fdeAddr[i] = cur.pointer(tableEnc, bases)
+    if (cur.bad) throw new UnwindInfoError(`.eh_frame_hdr table row ${i} unreadable`, cur.pos)
+  }
+  return { ehFramePtr, initialLoc, fdeAddr }
+}

@@ -1,0 +1,83 @@
+/**
+ * The user part of a dwarf-mode sample (REGS_USER + STACK_USER) unwound either ORC-style
+ * (tables compiled from the binaries' CFI, frame-pointer guess where none covers the code) or by
+ * the kernel's plain frame-pointer walk, for comparison. One instance per run; all buffers reused.
+ */
+import type { SampleRecord } from '../parsers/perf-data/types.js'
+import type { UserFrames, UserUnwinder } from './sample-resolver.js'
+import { FrameBuffer, WalkStatus, isRooted } from './frame-buffer.js'
+import { unwindOrc } from './orc-unwinder.js'
+import { unwindFramePointer } from './fp-unwinder.js'
+import { loadPerfRegs, RegBit, UnwindRegs } from './regs.js'
+import { StackMemory } from './stack-memory.js'
+import type { ProcessCodeLookup } from './process-code-lookup.js'
+
+export type UnwindMode = 'orc' | 'fp'
+
+/** Per-run counters for the unwinding summary. */
+export interface UnwindCounts {
+  walks: number
+  /** Walk ended by status name (END_OF_STACK, TRUNCATED, WRONG_DIRECTION, ...). */
+  byStatus: Map<number, number>
+  fpGuesses: number
+}
+
+export class UserStackUnwinder implements UserUnwinder {
+  private readonly regs = new UnwindRegs()
+  private readonly mem = new StackMemory()
+  private readonly out: FrameBuffer
+  /** Frame addresses as perf's dwarf unwinders report them: return addresses minus one. */
+  private readonly addrs: Float64Array
+  private readonly frames: UserFrames
+  readonly counts: UnwindCounts = { walks: 0, byStatus: new Map(), fpGuesses: 0 }
+
+  constructor(
+    private readonly lookup: ProcessCodeLookup,
+    private readonly mode: UnwindMode,
+    maxStack = 127,
+  ) {
+    this.out = new FrameBuffer(maxStack)
+    this.addrs = new Float64Array(maxStack)
+    this.frames = { addrs: this.addrs, reliability: this.out.reliability, length: 0, rooted: false, truncated: false }
+  }
+
+  unwind(s: SampleRecord): UserFrames | undefined {
+    const regsUser = s.regsUser
+    const stack = s.stackUser
+    if (!regsUser || regsUser.abi === 0 || stack === undefined) return undefined
+    const regs = this.regs
+    regs.clear()
+    loadPerfRegs(regs, regsUser.values, regsUser.index)
+    if ((regs.have & RegBit.IP) === 0 || (regs.have & RegBit.SP) === 0) return undefined
+    this.mem.clear()
+    this.mem.addRange(stack, regs.sp, s.stackUserDynSize ?? stack.length)
+    this.lookup.pid = s.pid ?? -1
+    this.out.reset()
+    const status =
+      this.mode === 'orc' ? unwindOrc(regs, this.mem, this.lookup, this.out, { userSpace: true }) : unwindFramePointer(regs, this.mem, this.out)
+    this.count(status)
+    const f = this.frames
+    f.length = this.out.length
+    this.callSites()
+    f.rooted = isRooted(status)
+    f.truncated = status === WalkStatus.TRUNCATED
+    return f
+  }
+
+  /**
+   * A return address points after the call; the call itself (what names the caller's line, and
+   * what perf's libdw/libunwind unwinders print: `if (!isactivation) --pc`) is at addr - 1.
+   * Frames where execution really was (the first, and those restored from a signal frame) stay.
+   */
+  private callSites(): void {
+    const o = this.out
+    for (let i = 0; i < o.length; i++) this.addrs[i] = o.activation[i] ? o.addrs[i]! : o.addrs[i]! - 1
+  }
+
+  private count(status: number): void {
+    const c = this.counts
+    c.walks++
+    c.byStatus.set(status, (c.byStatus.get(status) ?? 0) + 1)
+    c.fpGuesses += this.out.fpGuesses
+  }
+}
