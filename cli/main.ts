@@ -7,8 +7,8 @@ import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { fail, finish, type CommandResult } from './errors.js'
 import * as script from './commands/script.js'
-// header registered below once available
 import * as header from './commands/header.js'
+import * as report from './commands/report.js'
 
 interface Command<A> {
   command: string
@@ -27,7 +27,7 @@ function register<A>(y: Argv, c: Command<A>): Argv {
 
 async function main(): Promise<number> {
   let y = yargs(hideBin(process.argv)).scriptName('perf-orc').strict().help().version(false).wrap(100)
-  for (const c of [script, header] as Command<unknown>[]) y = register(y, c)
+  for (const c of [report, script, header] as Command<unknown>[]) y = register(y, c)
   y = y.demandCommand(1, 'name a command: script, report, header, compare, orc').fail((msg, err) => {
     process.stderr.write(`perf-orc: ${msg ?? err?.message}\n(see perf-orc --help)\n`)
     process.exit(64)

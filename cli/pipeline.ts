@@ -53,7 +53,7 @@ function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): K
 
 export async function runPipeline(
   opts: InputOptions,
-  onSample: (s: ResolvedSample, rec: SampleRecord, file: PerfFile) => void | Promise<void>,
+  onSample: (s: ResolvedSample, rec: SampleRecord, file: PerfFile, ctx: PipelineContext) => void | Promise<void>,
   makeUnwinder?: UnwinderFactory,
   onWarning?: (line: string) => void,
 ): Promise<PipelineResult> {
@@ -62,8 +62,8 @@ export async function runPipeline(
   diag.onWarning = onWarning
   const reader = await openPerfData(opts.input === '-' ? process.stdin : opts.input)
   const machine = new Machine()
-  let symbolizer: Symbolizer | undefined
   let resolver: SampleResolver | undefined
+  let ctx: PipelineContext | undefined
   const counts: PipelineCounts = { lostSamples: 0, unknownRecords: 0 }
   for await (const rec of reader.records()) {
     if (rec.type !== RecordType.SAMPLE) {
@@ -75,11 +75,11 @@ export async function runPipeline(
       // In pipe mode attrs and features arrive as records: build symbols at the first sample.
       const file = reader.file
       const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
-      symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: kernelSymbols(opts, file, diag), buildIds }, diag)
-      const unwinder = makeUnwinder?.({ reader, machine, symbolizer, diag })
-      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder)
+      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: kernelSymbols(opts, file, diag), buildIds }, diag)
+      ctx = { reader, machine, symbolizer, diag }
+      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), makeUnwinder?.(ctx))
     }
-    await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file)
+    await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file, ctx!)
   }
   counts.unknownRecords = reader.stats.skippedUnknown
   if (reader.error) counts.readError = `${opts.input}: ${reader.error.message}`

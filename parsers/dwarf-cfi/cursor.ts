@@ -225,21 +225,3 @@ export class CfiCursor {
     return Number.NaN
   }
 }
-
-/** Size in bytes of a fixed-size pointer encoding, or 0 for LEB128/invalid ones. */
-export function encodedPointerSize(enc: number): number {
-  switch (enc & 0x0f) {
-    case DW_EH_PE.udata2:
-    case DW_EH_PE.sdata2:
-      return 2
-    case DW_EH_PE.udata4:
-    case DW_EH_PE.sdata4:
-      return 4
-    case DW_EH_PE.absptr:
-    case DW_EH_PE.udata8:
-    case DW_EH_PE.sdata8:
-      return 8
-    default:
-      return 0
-  }
-}

@@ -7,7 +7,7 @@
  *   fde_count      (fde_count_enc)          } present unless fde_count_enc / table_enc is omit
  *   table[fde_count] of 2 × table_enc       }
  *
- * We compile whole binaries eagerly (libc takes ~20 ms, see binary-tables.ts), so this table is used
+ * We compile whole binaries eagerly (see binary-tables.ts for the libc timings), so this table is used
  * to cross-check the FDE walk and to find .eh_frame when section headers are stripped, not for lazy
  * lookups.
  */
