@@ -9,6 +9,8 @@ import { fail, finish, type CommandResult } from './errors.js'
 import * as script from './commands/script.js'
 import * as header from './commands/header.js'
 import * as report from './commands/report.js'
+import * as orc from './commands/orc.js'
+import * as compare from './commands/compare.js'
 
 interface Command<A> {
   command: string
@@ -27,7 +29,7 @@ function register<A>(y: Argv, c: Command<A>): Argv {
 
 async function main(): Promise<number> {
   let y = yargs(hideBin(process.argv)).scriptName('perf-orc').strict().help().version(false).wrap(100)
-  for (const c of [report, script, header] as Command<unknown>[]) y = register(y, c)
+  for (const c of [report, script, compare, header, orc] as Command<unknown>[]) y = register(y, c)
   y = y.demandCommand(1, 'name a command: script, report, header, compare, orc').fail((msg, err) => {
     process.stderr.write(`perf-orc: ${msg ?? err?.message}\n(see perf-orc --help)\n`)
     process.exit(64)

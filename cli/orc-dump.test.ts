@@ -1,0 +1,54 @@
+/**
+ * `perf-orc orc dump` through the CLI against objtool's `--dump=orc` on real Debian kernel
+ * modules (6.1 and 6.12 layouts), byte for byte, and on a user binary (CFI-compiled table).
+ * Needs bench/kernel-modules.sh (run by .ci/run); fails rather than skips without it.
+ */
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump } from '../unwind/orc/kernel-fixtures.js'
+
+const CLI = join(import.meta.dirname, '../dist/cli/main.js')
+
+function orcDump(file: string): { out: string; err: string; status: number | null } {
+  const r = spawnSync('node', [CLI, 'orc', 'dump', file], { encoding: 'utf8', maxBuffer: 1 << 28 })
+  return { out: r.stdout, err: r.stderr, status: r.status }
+}
+
+describe('perf-orc orc dump equals objtool --dump=orc', () => {
+  const fx = loadKernelFixtures()
+
+  it('on 6.1 modules (pre-6.3 layout, no .orc_header)', () => {
+    const mods = everyNth(listModules(fx.modules61, '.ko'), 6)
+    for (const ko of mods) {
+      const r = orcDump(ko)
+      expect(r.status, r.err).toBe(0)
+      expect(r.out === objtoolDump(fx.objtool61, ko), ko).toBe(true)
+    }
+  })
+
+  it('on 6.12 modules (.orc_header, 3-bit types)', () => {
+    const mods = everyNth(listModules(fx.modules612, '.ko.xz'), 3)
+    for (const xz of mods) {
+      const ko = decompressXz(xz, join(tmpdir(), 'perf-orc-cli-dump'))
+      const r = orcDump(ko)
+      expect(r.status, r.err).toBe(0)
+      expect(r.out === objtoolDump(fx.objtool612, ko), ko).toBe(true)
+    }
+  })
+
+  it('prints a CFI-compiled table for a user binary', () => {
+    const r = orcDump(join(import.meta.dirname, '../fixtures/symfs/tmp/orc-fixtures/bin/nofpdemo'))
+    expect(r.status).toBe(0)
+    expect(r.out).toMatch(/^[0-9a-f]+:type:call sp:sp\+8 bp:\(und\) signal:0$/m)
+    expect(r.out).toMatch(/^[0-9a-f]+:type:end /m) // _start: RA undefined
+  })
+
+  it('names a non-ELF file in one line', () => {
+    const r = orcDump(join(import.meta.dirname, '../fixtures/README.md'))
+    expect(r.status).toBe(1)
+    expect(r.err.trim().split('\n')).toHaveLength(1)
+    expect(r.err).toMatch(/^perf-orc: .*README\.md: not an ELF file at offset 0x0/)
+  })
+})
