@@ -77,7 +77,7 @@ export async function runPipeline(
       const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
       const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: kernelSymbols(opts, file, diag), buildIds }, diag)
       ctx = { reader, machine, symbolizer, diag }
-      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), makeUnwinder?.(ctx))
+      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), makeUnwinder?.(ctx), file.osRelease)
     }
     await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file, ctx!)
   }

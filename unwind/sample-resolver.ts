@@ -10,6 +10,9 @@ import type { ResolvedFrame, ResolvedSample, Reliability } from '../render/model
 import type { Machine } from './process/machine.js'
 import { FrameName, type Symbolizer } from './symbols/symbolizer.js'
 import { reliabilityName } from './frame-buffer.js'
+import { loadPerfRegs, UnwindRegs } from './regs.js'
+import { isFakeRegs } from './fake-regs.js'
+import { dropDuplicatedFirstKernelEntry } from './kernel-callchain.js'
 
 /** Unwinds the user part of a sample into frames (leaf first); absent in callchain-only mode. */
 export interface UserUnwinder {
@@ -38,12 +41,15 @@ export function isRootSymbol(name: string | undefined): boolean {
 
 export class SampleResolver {
   private readonly name = new FrameName()
+  private readonly intr = new UnwindRegs()
 
   constructor(
     private readonly machine: Machine,
     private readonly symbolizer: Symbolizer,
     private readonly eventName: (attrIndex: number) => string,
     private readonly userUnwinder?: UserUnwinder,
+    /** The recording kernel's release (uname -r), for its callchain quirks. */
+    private readonly osRelease = '',
   ) {}
 
   resolve(s: SampleRecord): ResolvedSample {
@@ -51,7 +57,13 @@ export class SampleResolver {
     const tid = s.tid ?? pid
     const frames: ResolvedFrame[] = []
     const user = this.userUnwinder?.unwind(s)
-    const chain = s.callchain
+    const fakeRegs = this.hasFakeRegs(s)
+    let chain = s.callchain
+    if (chain && fakeRegs) {
+      // The fix-up edits in place; the record may be resolved again (compare), so work on a copy.
+      const copy = Float64Array.from(chain)
+      chain = copy.subarray(0, dropDuplicatedFirstKernelEntry(copy, this.osRelease))
+    }
     if (chain && chain.length > 0) this.addCallchain(pid, chain, frames, user !== undefined)
     else if (s.ip !== undefined && !user) frames.push(this.frame(pid, s.ip, 'reliable'))
     let rooted = false
@@ -75,8 +87,17 @@ export class SampleResolver {
       frames,
       rooted,
       stackTruncated: truncated,
-      fakeRegs: false,
+      fakeRegs,
     }
+  }
+
+  /** REGS_INTR filled by perf_arch_fetch_caller_regs() (tracepoints, software events). */
+  private hasFakeRegs(s: SampleRecord): boolean {
+    const r = s.regsIntr
+    if (!r || r.abi === 0) return false
+    this.intr.clear()
+    loadPerfRegs(this.intr, r.values, r.index)
+    return isFakeRegs(this.intr)
   }
 
   /** Walk callchain entries; markers switch context. With a user unwinder, user entries are skipped. */
