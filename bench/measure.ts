@@ -21,7 +21,12 @@ export interface Measurement {
   signal: NodeJS.Signals | null
   /** Last stderr line of a failed run, for the report. */
   error?: string
+  /** A stderr line saying the tool skipped part of the input, e.g. hotspot-perfparser's
+   * "zstd decompression support not available" (it then exits 0 having read almost nothing). */
+  warning?: string
 }
+
+const WARNING = /^.*(?:support not available|not supported|unsupported).*$/im
 
 export type RssMethod = 'gnu-time' | 'proc-vmhwm'
 
@@ -38,8 +43,11 @@ export function measure(argv: string[], opts: { cwd: string; env?: NodeJS.Proces
     const start = process.hrtime.bigint()
     const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderrTail = ''
+    let warning: string | undefined
     child.stderr.on('data', (b: Buffer) => {
-      stderrTail = (stderrTail + b.toString('utf8')).slice(-2000)
+      const text = b.toString('utf8')
+      warning ??= WARNING.exec(text)?.[0]
+      stderrTail = (stderrTail + text).slice(-2000)
     })
     let vmHwmKb = 0
     const poll = opts.method === 'proc-vmhwm' ? setInterval(() => (vmHwmKb = Math.max(vmHwmKb, readVmHwmKb(child.pid))), 10) : undefined
@@ -49,6 +57,7 @@ export function measure(argv: string[], opts: { cwd: string; env?: NodeJS.Proces
       const kb = opts.method === 'gnu-time' ? readGnuTimeKb(timeFile) : vmHwmKb
       rmSync(timeFile, { force: true })
       const m: Measurement = { wallSeconds, peakRssMb: kb / 1024, status, signal }
+      if (warning) m.warning = warning.trim()
       if (status !== 0) m.error = spawnError ?? lastLine(stderrTail) ?? `status ${status}, signal ${signal}`
       resolve(m)
     }

@@ -5,8 +5,11 @@
  * V8 recordings are `node --perf-basic-prof bench/workloads/cpu.js SECONDS` under
  * `perf record -F 999 --call-graph dwarf`. Node writes /tmp/perf-PID.map itself; it must stay
  * there, since every reader (perf, hotspot, perf-orc) looks for the JIT symbols at that path.
- * Size is set by the duration: on the 2-core VM this ran on, one busy node thread gives ~900
- * samples/s at ~8.3 kB per sample (8192 B of stack + regs), so 7 s ≈ 55 MB and 55 s ≈ 450 MB.
+ * One busy node thread gives at most ~1000 samples/s at ~8.3 kB each (8192 B of stack + regs), but
+ * fewer when other work shares the 2 CPUs (cpu-clock only counts while the thread runs): 7 s gave
+ * 41 MB under load average 4. So the size is capped with `--max-size` rather than tuned by time
+ * alone: the workload runs up to `seconds`, and perf stops the session once `maxBytes` are written,
+ * SIGTERMs node and then re-raises that SIGTERM on itself (the shell shows exit status 143).
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
@@ -27,7 +30,10 @@ export interface Recording {
 export interface V8Spec {
   /** File name inside the bench directory. */
   file: string
+  /** Upper bound on the workload's duration. */
   seconds: number
+  /** perf record --max-size, in bytes. */
+  maxBytes: number
   runs: number
 }
 
@@ -40,11 +46,15 @@ export function prepareV8Recording(repoRoot: string, dir: string, spec: V8Spec, 
   }
   const workload = join(repoRoot, 'bench', 'workloads', 'cpu.js')
   const tmp = `${out}.partial`
-  const args = ['record', '-F', '999', '--call-graph', 'dwarf', '-o', tmp, '--', 'node', '--perf-basic-prof', workload, String(spec.seconds)]
+  const maxSize = `--max-size=${Math.round(spec.maxBytes / 1024)}K`
+  const args = ['record', '-F', '999', '--call-graph', 'dwarf', maxSize, '-o', tmp, '--', 'node', '--perf-basic-prof', workload, String(spec.seconds)]
   log(`recording ${spec.file}: perf ${args.join(' ')}`)
   const r = spawnSync('perf', args, { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] })
   if (r.error) throw new Error(`perf record for ${spec.file} could not start: ${r.error.message}`)
-  if (r.status !== 0) throw new Error(`perf record for ${spec.file} exited with status ${r.status}, signal ${r.signal}`)
+  // perf reached --max-size, terminated the workload and re-raised SIGTERM on itself.
+  const stoppedAtMaxSize = r.signal === 'SIGTERM' || r.status === 143
+  if (r.status !== 0 && !stoppedAtMaxSize) throw new Error(`perf record for ${spec.file} exited with status ${r.status}, signal ${r.signal}`)
+  if (!existsSync(tmp)) throw new Error(`perf record for ${spec.file} wrote no ${tmp}`)
   // Rename only a finished recording, so an interrupted one is never reused.
   renameSync(tmp, out)
   rmSync(`${tmp}.old`, { force: true })

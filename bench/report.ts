@@ -46,6 +46,7 @@ export function summarize(id: ToolId, command: string, runs: Measurement[], note
   const walls = use.map((r) => r.wallSeconds)
   const failed = runs.length - ok.length
   const firstError = runs.find((r) => r.status !== 0)?.error
+  const warning = runs.find((r) => r.warning)?.warning
   return {
     id,
     command,
@@ -55,7 +56,7 @@ export function summarize(id: ToolId, command: string, runs: Measurement[], note
     maxWallSeconds: walls.length ? Math.max(...walls) : NaN,
     medianPeakRssMb: median(use.map((r) => r.peakRssMb)),
     failedRuns: failed,
-    note: note ?? (failed > 0 ? `${failed}/${runs.length} runs failed: ${firstError}` : undefined),
+    note: note ?? (failed > 0 ? `${failed}/${runs.length} runs failed: ${firstError}` : warning ? `exit 0, but stderr says: ${warning}` : undefined),
   }
 }
 

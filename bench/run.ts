@@ -36,8 +36,8 @@ Results go to bench/out/results.json (linearity: bench/out/linearity.json).
   --rerecord           record the V8 files again even if present
   --no-fixtures        skip fixtures/recordings/*.data
   --only SUBSTR        only recordings whose name contains SUBSTR
-  --v8-seconds S       workload duration of v8-55mb.data (default 7)
-  --large-seconds S    workload duration of v8-450mb.data (default 55)
+  --v8-seconds S       longest workload duration for v8-55mb.data (default 30; perf stops at 55 MB)
+  --large-seconds S    longest workload duration for v8-450mb.data (default 150; stops at 450 MB)
   --linearity          only: perf-orc script --no-cache on the 55 MB and 450 MB files, time per MB
                        and peak RSS (limit ${RSS_LIMIT_MB} MB)
   --profile            only: node --cpu-prof of perf-orc script --no-cache on v8-55mb.data, top 10
@@ -90,8 +90,8 @@ function parseOptions(argv: string[]): Options | undefined {
     rerecord: v.rerecord === true,
     fixtures: v['no-fixtures'] !== true,
     only: v.only,
-    v8Seconds: num(v['v8-seconds'], 7, 'v8-seconds'),
-    largeSeconds: num(v['large-seconds'], 55, 'large-seconds'),
+    v8Seconds: num(v['v8-seconds'], 30, 'v8-seconds'),
+    largeSeconds: num(v['large-seconds'], 150, 'large-seconds'),
     linearity: v.linearity === true,
     profile: v.profile === true,
   }
@@ -152,10 +152,10 @@ async function benchRecording(r: Recording, o: Options, method: RssMethod): Prom
 
 function prepareV8(o: Options): { small: Recording; large?: Recording } {
   mkdirSync(o.dir, { recursive: true })
-  const smallPath = prepareV8Recording(REPO, o.dir, { file: 'v8-55mb.data', seconds: o.v8Seconds, runs: o.runs }, o.rerecord, log)
+  const smallPath = prepareV8Recording(REPO, o.dir, { file: 'v8-55mb.data', seconds: o.v8Seconds, maxBytes: 55e6, runs: o.runs }, o.rerecord, log)
   const small = v8Recording('v8-55mb.data', smallPath, o.runs)
   if (!o.large) return { small }
-  const largePath = prepareV8Recording(REPO, o.dir, { file: 'v8-450mb.data', seconds: o.largeSeconds, runs: o.largeRuns }, o.rerecord, log)
+  const largePath = prepareV8Recording(REPO, o.dir, { file: 'v8-450mb.data', seconds: o.largeSeconds, maxBytes: 450e6, runs: o.largeRuns }, o.rerecord, log)
   return { small, large: v8Recording('v8-450mb.data', largePath, o.largeRuns) }
 }
 

@@ -11,6 +11,7 @@ import * as header from './commands/header.js'
 import * as report from './commands/report.js'
 import * as orc from './commands/orc.js'
 import * as compare from './commands/compare.js'
+import * as kernel from './commands/kernel.js'
 
 interface Command<A> {
   command: string
@@ -29,8 +30,8 @@ function register<A>(y: Argv, c: Command<A>): Argv {
 
 async function main(): Promise<number> {
   let y = yargs(hideBin(process.argv)).scriptName('perf-orc').strict().help().version(false).wrap(100)
-  for (const c of [report, script, compare, header, orc] as Command<unknown>[]) y = register(y, c)
-  y = y.demandCommand(1, 'name a command: script, report, header, compare, orc').fail((msg, err) => {
+  for (const c of [report, script, compare, header, orc, kernel] as Command<unknown>[]) y = register(y, c)
+  y = y.demandCommand(1, 'name a command: script, report, header, compare, orc, kernel').fail((msg, err) => {
     process.stderr.write(`perf-orc: ${msg ?? err?.message}\n(see perf-orc --help)\n`)
     process.exit(64)
   })

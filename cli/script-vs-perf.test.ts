@@ -90,6 +90,31 @@ describe('perf-orc script agrees with perf script on frame-pointer recordings', 
   })
 })
 
+describe('perf-orc script agrees with perf script on dwarf recordings', () => {
+  it('through the vDSO (its image comes from our own process on this kernel)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))
+    writeFileSync(join(dir, 'vdso.c'), VDSO_C)
+    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'vdso', 'vdso.c'], { cwd: dir })
+    const data = join(dir, 'perf.data')
+    execFileSync('perf', ['record', '-q', '-N', '-F', '1999', '--call-graph', 'dwarf', '-o', data, '--', join(dir, 'vdso')], { stdio: 'ignore' })
+    const orc = orcScript(['-i', data])
+    expect(orc.status).toBe(0)
+    expectSameOutput(orc.out, perfScript(['-i', data]))
+    expect(orc.out).toMatch(/__vdso_clock_gettime\+0x[0-9a-f]+ \(\[vdso\]\)\n\t\s+[0-9a-f]+ (clock_gettime|__clock_gettime)/)
+  })
+})
+
+const VDSO_C = `
+#include <stdio.h>
+#include <time.h>
+__attribute__((noinline)) long work(void) {
+  struct timespec ts; long s = 0;
+  for (int i = 0; i < 3000000; i++) { clock_gettime(CLOCK_MONOTONIC, &ts); s += ts.tv_nsec; }
+  return s;
+}
+int main(void) { printf("%ld\\n", work()); return 0; }
+`
+
 const LIB_C = `
 #include <stdlib.h>
 #include <string.h>

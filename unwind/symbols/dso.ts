@@ -13,6 +13,8 @@ import type { Mapping } from '../process/address-space.js'
 import { SymbolTable, type RawSymbol } from './symbol-table.js'
 import { demangle } from './demangle.js'
 import { pltSymbols } from './plt-symbols.js'
+import { findVdsoImage } from './vdso.js'
+import { cacheDirFromEnv } from '../orc/table-cache.js'
 
 export interface DsoOptions {
   /** Prefix for every binary path, as perf's --symfs. */
@@ -31,6 +33,7 @@ export class Dso {
   private elfFile: ElfFile | undefined
   private debugFile: ElfFile | undefined | null = null
   private symtab: SymbolTable | undefined
+  private plt: SymbolTable | undefined
 
   constructor(
     readonly filename: string,
@@ -72,6 +75,23 @@ export class Dso {
     return this.symtab
   }
 
+  /**
+   * Synthesized "name@plt" stubs, a second tier looked up only where no ELF symbol matched:
+   * perf adds them after sizing the ELF symbols, so a size-0 symbol just before .plt (_init)
+   * still covers the stubs in perf's output, and we must print the same.
+   */
+  get pltSymbols(): SymbolTable {
+    if (!this.plt) this.plt = new SymbolTable(this.elf ? pltSymbols(this.elf) : [])
+    return this.plt
+  }
+
+  /** Index and table of the symbol naming svma, or index -1. */
+  lookup(svma: number): { table: SymbolTable; index: number } {
+    const i = this.symbols.find(svma)
+    if (i >= 0) return { table: this.symbols, index: i }
+    return { table: this.pltSymbols, index: this.pltSymbols.find(svma) }
+  }
+
   /** runtime address - bias = svma, for an address inside `m`. */
   bias(m: Mapping): number {
     const elf = this.elf
@@ -93,13 +113,13 @@ export class Dso {
       if (syms.length === 0) syms = elf.symbols('dynsym')
     }
     const codeSections = new Set(elf.sections.filter((s) => (s.flags & 4) !== 0 && s.type !== SHT_NOBITS).map((s) => s.index))
-    const named: RawSymbol[] = syms
+    return syms
       .filter((s) => isCodeSymbol(s, codeSections))
       .map((s) => ({ start: s.value, size: s.size, name: demangle(s.name), bind: s.bind }))
-    return named.concat(pltSymbols(elf))
   }
 
   private locate(): string | undefined {
+    if (this.filename === '[vdso]') return this.locateVdso()
     const direct = this.sym(this.filename)
     const byId = this.buildId ? this.findByBuildId(this.buildId) : undefined
     if (!isFile(direct)) {
@@ -116,6 +136,14 @@ export class Dso {
       `${direct}: build-id ${actual} does not match the recorded ${this.buildId}; not used (the binary changed since recording)`,
     )
     return undefined
+  }
+
+  private locateVdso(): string | undefined {
+    const path = findVdsoImage(this.buildId, cacheDirFromEnv())
+    if (!path) {
+      this.diag.warnOnce('missing:[vdso]', `[vdso]: no image${this.buildId ? ` with build-id ${this.buildId}` : ''} (recorded on another kernel?); its frames have no symbols or unwind tables`)
+    }
+    return path
   }
 
   private findByBuildId(id: string): string | undefined {

@@ -54,7 +54,7 @@ export class Symbolizer {
 
   /** The DSO for a file-backed mapping (cached per file name and build-id). */
   dsoFor(m: Mapping): Dso | undefined {
-    if (isAnonMapping(m.filename) || m.filename.startsWith('[')) return undefined
+    if (isAnonMapping(m.filename) || (m.filename.startsWith('[') && m.filename !== '[vdso]')) return undefined
     const buildId = m.buildId ?? this.opts.buildIds?.get(m.filename)
     const key = m.filename + '\0' + (buildId ?? '')
     let d = this.dsos.get(key)
@@ -80,10 +80,10 @@ export class Symbolizer {
     const dso = this.dsoFor(m)
     if (!dso || !dso.elf) return out
     const svma = addr - dso.bias(m)
-    const i = dso.symbols.find(svma)
-    if (i >= 0) {
-      out.symbol = dso.symbols.names[i]
-      out.symOffset = svma - dso.symbols.starts[i]!
+    const { table, index } = dso.lookup(svma)
+    if (index >= 0) {
+      out.symbol = table.names[index]
+      out.symOffset = svma - table.starts[index]!
     }
     return out
   }
