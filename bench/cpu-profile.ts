@@ -54,6 +54,33 @@ export function topSelfTime(profile: CpuProfile, top: number): { totalMs: number
   return { totalMs: total / 1000, functions }
 }
 
+/** Self time summed per script ("dist/unwind/symbols/symbolizer.js", "wasm://wasm/…", or a
+ * pseudo-frame name), which shows where a cost spread over many small functions goes. */
+export function selfTimeByFile(profile: CpuProfile, top: number): Array<{ file: string; selfMs: number; selfPercent: number }> {
+  const fileOfNode = new Map<number, string>()
+  for (const n of profile.nodes) {
+    const url = n.callFrame.url.replace(/^file:\/\/.*?\/(dist|node_modules)\//, '$1/')
+    fileOfNode.set(n.id, url || n.callFrame.functionName)
+  }
+  const us = new Map<string, number>()
+  let total = 0
+  for (let i = 0; i < profile.samples.length; i++) {
+    const d = Math.max(0, profile.timeDeltas[i + 1] ?? 0)
+    const f = fileOfNode.get(profile.samples[i]!) ?? '?'
+    us.set(f, (us.get(f) ?? 0) + d)
+    total += d
+  }
+  return [...us]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([file, t]) => ({ file, selfMs: t / 1000, selfPercent: total > 0 ? (100 * t) / total : 0 }))
+}
+
+export function byFileMarkdown(rows: Array<{ file: string; selfMs: number; selfPercent: number }>): string {
+  const lines = rows.map((r) => `| ${r.file} | ${r.selfMs.toFixed(0)} | ${r.selfPercent.toFixed(1)} % |`)
+  return ['| script | self ms | self % |', '|---|---|---|', ...lines].join('\n')
+}
+
 export function readCpuProfile(path: string): CpuProfile {
   return JSON.parse(readFileSync(path, 'utf8')) as CpuProfile
 }
@@ -69,6 +96,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write('usage: node dist/bench/cpu-profile.js FILE.cpuprofile [TOP]\n')
     process.exit(64)
   }
-  const { totalMs, functions } = topSelfTime(readCpuProfile(file), Number(process.argv[3] ?? 10))
-  process.stdout.write(hotFunctionsMarkdown(totalMs, functions) + '\n')
+  const profile = readCpuProfile(file)
+  const { totalMs, functions } = topSelfTime(profile, Number(process.argv[3] ?? 10))
+  process.stdout.write(hotFunctionsMarkdown(totalMs, functions) + '\n\n' + byFileMarkdown(selfTimeByFile(profile, 12)) + '\n')
 }

@@ -16,6 +16,9 @@ export const GNU_TIME = '/usr/bin/time'
 export interface Measurement {
   wallSeconds: number
   peakRssMb: number
+  /** User + system CPU seconds of the child (GNU time %U + %S; NaN with the /proc fallback). Less
+   * sensitive than wall time to other work on the machine, as long as there is a free CPU. */
+  cpuSeconds: number
   /** Exit status (null when killed by a signal). */
   status: number | null
   signal: NodeJS.Signals | null
@@ -38,7 +41,7 @@ let seq = 0
 
 export function measure(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; method: RssMethod }): Promise<Measurement> {
   const timeFile = join(tmpdir(), `perf-orc-bench-time-${process.pid}-${seq++}.txt`)
-  const full = opts.method === 'gnu-time' ? [GNU_TIME, '-f', '%M', '-o', timeFile, ...argv] : argv
+  const full = opts.method === 'gnu-time' ? [GNU_TIME, '-f', '%M %U %S', '-o', timeFile, ...argv] : argv
   return new Promise((resolve) => {
     const start = process.hrtime.bigint()
     const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'ignore', 'pipe'] })
@@ -54,9 +57,9 @@ export function measure(argv: string[], opts: { cwd: string; env?: NodeJS.Proces
     const finish = (status: number | null, signal: NodeJS.Signals | null, spawnError?: string): void => {
       const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9
       if (poll) clearInterval(poll)
-      const kb = opts.method === 'gnu-time' ? readGnuTimeKb(timeFile) : vmHwmKb
+      const t = opts.method === 'gnu-time' ? readGnuTime(timeFile) : { kb: vmHwmKb, cpuSeconds: NaN }
       rmSync(timeFile, { force: true })
-      const m: Measurement = { wallSeconds, peakRssMb: kb / 1024, status, signal }
+      const m: Measurement = { wallSeconds, peakRssMb: t.kb / 1024, cpuSeconds: t.cpuSeconds, status, signal }
       if (warning) m.warning = warning.trim()
       if (status !== 0) m.error = spawnError ?? lastLine(stderrTail) ?? `status ${status}, signal ${signal}`
       resolve(m)
@@ -76,13 +79,14 @@ function readVmHwmKb(pid: number | undefined): number {
   }
 }
 
-/** GNU time writes "Command exited with non-zero status N" before the format line on failure. */
-function readGnuTimeKb(file: string): number {
+/** "%M %U %S" → "438812 4.71 0.38". GNU time writes "Command exited with non-zero status N"
+ * before the format line on failure. */
+function readGnuTime(file: string): { kb: number; cpuSeconds: number } {
   try {
-    const last = lastLine(readFileSync(file, 'utf8'))
-    return last && /^\d+$/.test(last) ? Number(last) : 0
+    const m = /^(\d+) (\d+\.\d+) (\d+\.\d+)$/.exec(lastLine(readFileSync(file, 'utf8')) ?? '')
+    return m ? { kb: Number(m[1]), cpuSeconds: Number(m[2]) + Number(m[3]) } : { kb: 0, cpuSeconds: NaN }
   } catch {
-    return 0
+    return { kb: 0, cpuSeconds: NaN }
   }
 }
 

@@ -16,6 +16,8 @@ export interface ToolResult {
   minWallSeconds: number
   maxWallSeconds: number
   medianPeakRssMb: number
+  /** Median user + system CPU seconds. */
+  medianCpuSeconds: number
   failedRuns: number
   /** First error line of a failed run, or why the tool was skipped. */
   note?: string
@@ -29,7 +31,10 @@ export interface RecordingResult {
   loadAverageBefore: number[]
   loadAverageAfter: number[]
   tools: ToolResult[]
+  /** From `perf-orc report --format json`. */
   perfOrcRoots: RootCount
+  /** From the sample blocks of `perf-orc script` and of `perf script --no-inline`. */
+  perfOrcStacks: RootCount
   perfRoots: RootCount
 }
 
@@ -55,6 +60,7 @@ export function summarize(id: ToolId, command: string, runs: Measurement[], note
     minWallSeconds: walls.length ? Math.min(...walls) : NaN,
     maxWallSeconds: walls.length ? Math.max(...walls) : NaN,
     medianPeakRssMb: median(use.map((r) => r.peakRssMb)),
+    medianCpuSeconds: median(use.map((r) => r.cpuSeconds)),
     failedRuns: failed,
     note: note ?? (failed > 0 ? `${failed}/${runs.length} runs failed: ${firstError}` : warning ? `exit 0, but stderr says: ${warning}` : undefined),
   }
@@ -75,8 +81,8 @@ function tool(r: RecordingResult, id: ToolId): ToolResult | undefined {
 /** One row per recording: medians of wall time and RSS, the ratios, and stack quality. */
 export function summaryTable(results: RecordingResult[]): string {
   const head = [
-    '| recording | MB | samples | runs | orc no-cache s | orc warm s | perf s | hotspot s | no-cache ×perf | no-cache ×hotspot | warm ×perf | warm ×hotspot | orc RSS MB | perf RSS MB | hotspot RSS MB | rooted perf-orc | rooted perf |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| recording | MB | samples | runs | orc no-cache s | orc warm s | perf s | hotspot s | no-cache ×perf | no-cache ×hotspot | warm ×perf | warm ×hotspot | orc RSS MB | perf RSS MB | hotspot RSS MB | rooted perf-orc | rooted perf | frames/sample perf-orc / perf |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   const rows = results.map((r) => {
     const [nc, warm, perf, hs] = (['orc-nocache', 'orc-warm', 'perf', 'hotspot'] as const).map((id) => tool(r, id))
@@ -98,6 +104,7 @@ export function summaryTable(results: RecordingResult[]): string {
       fmtMb(hs?.medianPeakRssMb),
       rooted(r.perfOrcRoots),
       rooted(r.perfRoots),
+      `${r.perfOrcStacks.meanFrames?.toFixed(1) ?? '—'} / ${r.perfRoots.meanFrames?.toFixed(1) ?? '—'}`,
     ]
     return `| ${cells.join(' | ')} |`
   })
@@ -112,26 +119,32 @@ export function detailTable(r: RecordingResult): string {
   const lines = [
     `#### ${r.name} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.runsPerCommand} interleaved runs; load average ${load(r.loadAverageBefore)} → ${load(r.loadAverageAfter)})`,
     '',
-    '| command | median wall s | min–max s | median peak RSS MB | wall ×perf | wall ×hotspot | RSS ×perf | RSS ×hotspot |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| command | median wall s | min–max s | median CPU s | median peak RSS MB | wall ×perf | wall ×hotspot | CPU ×perf | CPU ×hotspot | RSS ×perf | RSS ×hotspot |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const t of r.tools) {
     const cells = [
       `\`${t.command}\``,
       fmtS(t.medianWallSeconds),
       `${fmtS(t.minWallSeconds)}–${fmtS(t.maxWallSeconds)}`,
+      fmtS(t.medianCpuSeconds),
       fmtMb(t.medianPeakRssMb),
       ratio(t.medianWallSeconds, perf?.medianWallSeconds),
       ratio(t.medianWallSeconds, hs?.medianWallSeconds),
+      ratio(t.medianCpuSeconds, perf?.medianCpuSeconds),
+      ratio(t.medianCpuSeconds, hs?.medianCpuSeconds),
       ratio(t.medianPeakRssMb, perf?.medianPeakRssMb),
       ratio(t.medianPeakRssMb, hs?.medianPeakRssMb),
     ]
     lines.push(`| ${cells.join(' | ')} |`)
   }
   const notes = r.tools.filter((t) => t.note).map((t) => `- ${t.id}: ${t.note}`)
-  for (const [who, rc] of [['perf-orc report', r.perfOrcRoots], ['perf script (root count)', r.perfRoots]] as const) {
+  for (const [who, rc] of [['perf-orc report', r.perfOrcRoots], ['perf-orc script (stack count)', r.perfOrcStacks], ['perf script (stack count)', r.perfRoots]] as const) {
     if (rc.error) notes.push(`- ${who}: ${rc.error}`)
   }
+  const depth = (rc: RootCount): string =>
+    `${rooted(rc)} rooted, ${rc.meanFrames?.toFixed(1) ?? '—'} frames/sample, ${rc.pastJitSamples ?? '—'} samples unwound past a JIT frame`
+  lines.push('', `stacks — perf-orc script: ${depth(r.perfOrcStacks)}; perf script: ${depth(r.perfRoots)}`)
   return [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n')
 }
 
@@ -140,6 +153,7 @@ export interface LinearityRow {
   bytes: number
   runs: number
   medianWallSeconds: number
+  medianCpuSeconds: number
   medianPeakRssMb: number
   secondsPerMb: number
   loadAverageAfter: number[]
@@ -147,18 +161,35 @@ export interface LinearityRow {
 
 export function linearityTable(rows: LinearityRow[], floorSeconds: number, rssLimitMb: number): string {
   const lines = [
-    `| recording | MB | runs | median wall s | s per MB | (s − floor) per MB | peak RSS MB | RSS < ${rssLimitMb} MB |`,
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    `| recording | MB | runs | median wall s | wall per MB | (wall − floor) per MB | median CPU s | CPU per MB | peak RSS MB | RSS < ${rssLimitMb} MB |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ]
+  const perMb = (seconds: number, mb: number): string => `${((seconds / mb) * 1000).toFixed(2)} ms`
   for (const r of rows) {
     const mb = r.bytes / 1e6
-    const cells = [r.name, mb.toFixed(1), String(r.runs), fmtS(r.medianWallSeconds), (r.secondsPerMb * 1000).toFixed(2) + ' ms', (((r.medianWallSeconds - floorSeconds) / mb) * 1000).toFixed(2) + ' ms', fmtMb(r.medianPeakRssMb), r.medianPeakRssMb < rssLimitMb ? 'yes' : '**NO**']
+    const cells = [
+      r.name,
+      mb.toFixed(1),
+      String(r.runs),
+      fmtS(r.medianWallSeconds),
+      perMb(r.medianWallSeconds, mb),
+      perMb(r.medianWallSeconds - floorSeconds, mb),
+      fmtS(r.medianCpuSeconds),
+      perMb(r.medianCpuSeconds, mb),
+      fmtMb(r.medianPeakRssMb),
+      r.medianPeakRssMb < rssLimitMb ? 'yes' : '**NO**',
+    ]
     lines.push(`| ${cells.join(' | ')} |`)
   }
   const [a, b] = rows
   if (a && b && b.bytes !== a.bytes) {
-    const slope = (b.medianWallSeconds - a.medianWallSeconds) / ((b.bytes - a.bytes) / 1e6)
-    lines.push('', `marginal cost between the two files: ${(slope * 1000).toFixed(2)} ms/MB; time ratio ${(b.medianWallSeconds / a.medianWallSeconds).toFixed(2)}× for a size ratio of ${(b.bytes / a.bytes).toFixed(2)}×; floor (perf-orc header on the same file) ${floorSeconds.toFixed(3)} s`)
+    const dMb = (b.bytes - a.bytes) / 1e6
+    lines.push(
+      '',
+      `marginal cost from ${a.name} to ${b.name}: wall ${perMb(b.medianWallSeconds - a.medianWallSeconds, dMb)}/MB, ` +
+        `CPU ${perMb(b.medianCpuSeconds - a.medianCpuSeconds, dMb)}/MB; wall ratio ${(b.medianWallSeconds / a.medianWallSeconds).toFixed(2)}× ` +
+        `for a size ratio of ${(b.bytes / a.bytes).toFixed(2)}×; floor (perf-orc header on ${a.name}) ${floorSeconds.toFixed(3)} s`,
+    )
   }
   return lines.join('\n')
 }

@@ -20,41 +20,58 @@ export const ROOT_SYMBOLS = new Set(['_start', '__libc_start_main', 'clone3', '_
 export interface RootCount {
   samples: number
   rootedSamples: number
+  /** Mean user+kernel frames per sample (script output only). */
+  meanFrames?: number
+  /** Samples with a JIT frame (dso /tmp/perf-PID.map) that has a caller below it: the unwinder
+   * got past JIT code, which perf's own dwarf unwinding cannot (script output only). */
+  pastJitSamples?: number
   error?: string
 }
 
-/** `   7b835d _start+0x2d (/usr/bin/node)` → "_start". */
+/** `   7b835d _start+0x2d (/usr/bin/node)` → "_start"; perf-orc marks unreliable frames "? name". */
 export function frameSymbol(line: string): string | undefined {
-  const m = /^\s*[0-9a-f]+ (.*?)(?:\+0x[0-9a-f]+)? \(.*\)$/.exec(line)
+  const m = /^\s*[0-9a-f]+ (?:\? )?(.*?)(?:\+0x[0-9a-f]+)? \(.*\)$/.exec(line)
   if (!m) return undefined
   return m[1]!.replace(/@.*$/, '')
 }
 
-export function perfRootCount(perfArgs: string[], cwd: string): Promise<RootCount> {
+const JIT_DSO = /\(\/tmp\/perf-\d+\.map\)$/
+
+/** Sample blocks on a child's stdout (`perf script --no-inline` or `perf-orc script`): samples,
+ * rooted samples, frames per sample, samples unwound past a JIT frame. */
+export function scriptStackStats(argv: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<RootCount> {
   return new Promise((resolve) => {
-    const child = spawn('perf', ['script', '--no-inline', ...perfArgs], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] })
     let samples = 0
     let rootedSamples = 0
+    let frames = 0
+    let pastJitSamples = 0
     let inBlock = false
     let last: string | undefined
+    let sawJit = false
+    let pastJit = false
     const endBlock = (): void => {
       if (!inBlock) return
       samples++
       if (last !== undefined && ROOT_SYMBOLS.has(frameSymbol(last) ?? '')) rootedSamples++
-      inBlock = false
+      if (pastJit) pastJitSamples++
+      inBlock = sawJit = pastJit = false
       last = undefined
     }
     const rl = createInterface({ input: child.stdout, crlfDelay: Infinity })
     rl.on('line', (line) => {
       if (line === '') return endBlock()
-      if (!inBlock) inBlock = true
-      else last = line
+      if (!inBlock) return void (inBlock = true)
+      last = line
+      frames++
+      if (sawJit) pastJit = true
+      if (JIT_DSO.test(line)) sawJit = true
     })
     child.on('error', (e) => resolve({ samples, rootedSamples, error: e.message }))
     child.on('close', (status, signal) => {
       endBlock()
-      const r: RootCount = { samples, rootedSamples }
-      if (status !== 0) r.error = `perf script exited with status ${status}, signal ${signal}`
+      const r: RootCount = { samples, rootedSamples, meanFrames: samples ? frames / samples : 0, pastJitSamples }
+      if (status !== 0) r.error = `${argv.slice(0, 2).join(' ')} exited with status ${status}, signal ${signal}`
       resolve(r)
     })
   })

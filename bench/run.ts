@@ -14,9 +14,9 @@ import { parseArgs } from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { measure, rssMethod, type Measurement, type RssMethod } from './measure.js'
 import { fixtureRecordings, mb, prepareV8Recording, v8Recording, type Recording } from './recordings.js'
-import { perfOrcRootCount, perfRootCount } from './roots.js'
+import { perfOrcRootCount, scriptStackStats } from './roots.js'
 import { detailTable, linearityTable, median, summarize, summaryTable, type LinearityRow, type RecordingResult, type ToolId, type ToolResult } from './report.js'
-import { hotFunctionsMarkdown, readCpuProfile, topSelfTime } from './cpu-profile.js'
+import { byFileMarkdown, hotFunctionsMarkdown, readCpuProfile, selfTimeByFile, topSelfTime } from './cpu-profile.js'
 
 const HOTSPOT = '/usr/lib/x86_64-linux-gnu/libexec/hotspot-perfparser'
 const RSS_LIMIT_MB = 300
@@ -146,8 +146,9 @@ async function benchRecording(r: Recording, o: Options, method: RssMethod): Prom
   )
   const orcArgs = ['-i', rel(r.path), ...(r.symfs ? ['--symfs', rel(r.symfs)] : [])]
   const perfOrcRoots = perfOrcRootCount(orcArgs, REPO, env)
-  const perfRoots = await perfRootCount(orcArgs, REPO)
-  return { name: r.name, path: r.path, bytes: r.bytes, runsPerCommand: r.runs, loadAverageBefore, loadAverageAfter, tools, perfOrcRoots, perfRoots }
+  const perfOrcStacks = await scriptStackStats(commandFor('orc-warm', r), REPO, env)
+  const perfRoots = await scriptStackStats(commandFor('perf', r), REPO)
+  return { name: r.name, path: r.path, bytes: r.bytes, runsPerCommand: r.runs, loadAverageBefore, loadAverageAfter, tools, perfOrcRoots, perfOrcStacks, perfRoots }
 }
 
 function prepareV8(o: Options): { small: Recording; large?: Recording } {
@@ -200,7 +201,7 @@ async function runLinearity(o: Options, method: RssMethod): Promise<void> {
   const rows: LinearityRow[] = recs.map((r) => {
     const ms = byRec.get(r)!
     const wall = median(ms.map((m) => m.wallSeconds))
-    return { name: r.name, bytes: r.bytes, runs, medianWallSeconds: wall, medianPeakRssMb: median(ms.map((m) => m.peakRssMb)), secondsPerMb: wall / (r.bytes / 1e6), loadAverageAfter: loadavg() }
+    return { name: r.name, bytes: r.bytes, runs, medianWallSeconds: wall, medianCpuSeconds: median(ms.map((m) => m.cpuSeconds)), medianPeakRssMb: median(ms.map((m) => m.peakRssMb)), secondsPerMb: wall / (r.bytes / 1e6), loadAverageAfter: loadavg() }
   })
   process.stdout.write(`### perf-orc script --no-cache: linearity\n\n${linearityTable(rows, floor.wall, RSS_LIMIT_MB)}\n`)
   mkdirSync(OUT, { recursive: true })
@@ -219,8 +220,10 @@ function runProfile(o: Options): void {
   if (r.status !== 0) throw new Error(`profiled run exited with status ${r.status}, signal ${r.signal}`)
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (!file) throw new Error(`node --cpu-prof wrote no .cpuprofile into ${dir}`)
-  const { totalMs, functions } = topSelfTime(readCpuProfile(join(dir, file)), 10)
-  process.stdout.write(`### CPU profile: perf-orc script --no-cache on ${small.name} (${mb(small.bytes)} MB)\n\n${hotFunctionsMarkdown(totalMs, functions)}\n\nprofile: ${rel(join(dir, file))}\n`)
+  const profile = readCpuProfile(join(dir, file))
+  const { totalMs, functions } = topSelfTime(profile, 10)
+  const byFile = byFileMarkdown(selfTimeByFile(profile, 12))
+  process.stdout.write(`### CPU profile: perf-orc script --no-cache on ${small.name} (${mb(small.bytes)} MB)\n\n${hotFunctionsMarkdown(totalMs, functions)}\n\n${byFile}\n\nprofile: ${rel(join(dir, file))}\n`)
 }
 
 async function main(): Promise<number> {

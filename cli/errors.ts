@@ -20,12 +20,9 @@ export function fail(e: unknown): number {
     return 1
   }
   const err = e as NodeJS.ErrnoException
-  if (err && typeof err === 'object' && err.code === 'ENOENT' && err.path) {
-    process.stderr.write(`perf-orc: ${err.path}: no such file\n`)
-    return 1
-  }
-  if (err && typeof err === 'object' && typeof err.code === 'string' && err.path) {
-    process.stderr.write(`perf-orc: ${err.path}: ${err.code}\n`)
+  if (err && typeof err === 'object' && typeof err.code === 'string' && err.path !== undefined) {
+    const what = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code
+    process.stderr.write(`perf-orc: ${err.path || '(empty path)'}: ${what}\n`)
     return 1
   }
   process.stderr.write(`perf-orc: internal error: ${err instanceof Error ? err.message : String(e)}\n`)

@@ -18,7 +18,8 @@
  *      │ f3.ret                   │ ← CFA2 - 8
  *      ├──────────────────────────┤ ← CFA1 = sp in f2
  *      │ f2.ret                   │ ← CFA1 - 8    (= fake regs' ip)
- *      │ saved rbp                │ ← CFA1 - 16   (= fake regs' sp: __builtin_frame_address(0))
+ *      │ (saved rbp in an rbp     │ ← CFA1 - 16   (= fake regs' sp: what __builtin_frame_address(0)
+ *      │  frame)                  │                 gives in f1 when it keeps a frame pointer)
  *      │ ... f1's locals          │
  *      └──────────────────────────┘ ← S0 = regs.sp (hw regs: ip = f1.ret, in f1)
  *      lower addresses
@@ -135,21 +136,19 @@ interface CaptureOpts {
   bp: Addr
   flags: number
   stack: StackImage
-  /** Bytes of the copy from `stack_base` (default: up to the stack top). */
-  copyFrom?: Addr
+  /** End of the copy (default: the stack top); it always starts at S0 = regs.sp. */
   copyTo?: Addr
   path?: string
 }
 
 function captureLine(o: CaptureOpts): string {
-  const from = o.copyFrom ?? S0
   const to = o.copyTo ?? o.stack.end
-  const bytes = o.stack.bytes.subarray(from - KS, to - KS)
+  const bytes = o.stack.bytes.subarray(S0 - KS, to - KS)
   const kvm: Record<string, string> = { name: 'kvm', '.text': hex(TEXT) }
   if (o.path !== undefined) kvm['path'] = o.path
   return JSON.stringify({
     regs: { ip: hex(o.ip), sp: hex(o.sp), bp: hex(o.bp), flags: hex(o.flags), cs: '0x10' },
-    stack_base: hex(from),
+    stack_base: hex(S0),
     stack: Buffer.from(bytes).toString('base64'),
     comm: 'qemu-kvm',
     pid: 4242,
@@ -249,12 +248,13 @@ describe('perf-orc kernel on captures laid out from kvm.ko (6.1) ORC data', () =
     expect(parseOutput(r.out)[0]!.frames.map(fnName)).toEqual(CHAIN)
   })
 
-  it('without the .ko: one warning, regs.ip printed, frame-pointer guesses marked "? "', () => {
+  it('without the .ko: one warning, regs.ip printed, and the frame-pointer guess stops at a non-stack rbp', () => {
     const r = run(['-'], hw({ path: undefined }) + '\n')
     expect(r.status, r.err).toBe(0)
     expect(r.err).toMatch(/^perf-orc: warning: module kvm: no \.ko found/)
+    expect(r.err).toMatch(/1 stopped with an error \(bad-read 1\)\n$/)
     const [c] = parseOutput(r.out)
-    expect(c!.frames[0]).toMatchObject({ addr: f1.ret, unreliable: false, dso: '[unknown]' })
+    expect(c!.frames).toEqual([{ addr: f1.ret, unreliable: false, sym: '[unknown]', dso: '[unknown]' }])
   })
 
   it('an address without a table (a BPF program) is followed by "? " frames from the FP guess', () => {

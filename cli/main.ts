@@ -32,7 +32,8 @@ async function main(): Promise<number> {
   let y = yargs(hideBin(process.argv)).scriptName('perf-orc').strict().help().version(false).wrap(100)
   for (const c of [report, script, compare, header, orc, kernel] as Command<unknown>[]) y = register(y, c)
   y = y.demandCommand(1, 'name a command: script, report, header, compare, orc, kernel').fail((msg, err) => {
-    process.stderr.write(`perf-orc: ${msg ?? err?.message}\n(see perf-orc --help)\n`)
+    const line = (msg ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, ' ')
+    process.stderr.write(`perf-orc: ${line} (see perf-orc --help)\n`)
     process.exit(64)
   })
   await y.parseAsync()

@@ -35,7 +35,10 @@ export function withInput<T>(y: Argv<T>): Argv<T & InputArgs> {
 }
 
 export function inputPath(a: InputArgs): string {
-  return a.input ?? a.file ?? './perf.data'
+  // yargs turns a lone "-" positional into an empty string.
+  const p = a.input ?? a.file
+  if (p === undefined) return './perf.data'
+  return p === '' ? '-' : p
 }
 
 function list(s: string | undefined): string[] | undefined {

@@ -2,7 +2,11 @@
  * Wires the stages: perf.data reader → machine model → (unwinder) → symbolizer → samples.
  * Everything here is plumbing; each stage lives in its own module.
  */
+import { closeSync, openSync, readSync } from 'node:fs'
 import { hostname, release } from 'node:os'
+import { readPerfJson, readPerfJsonHeader } from '../parsers/perf-json/read-perf-json.js'
+import { PerfJsonError } from '../parsers/perf-json/errors.js'
+import { resolveJsonSample } from '../unwind/json-sample.js'
 import { openPerfData, type PerfDataReader } from '../parsers/perf-data/reader.js'
 import { SampleType } from '../parsers/perf-data/constants.js'
 import { RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
@@ -84,6 +88,47 @@ export async function runPipeline(
   counts.unknownRecords = reader.stats.skippedUnknown
   if (reader.error) counts.readError = `${opts.input}: ${reader.error.message}`
   return { file: reader.file, counts, diag }
+}
+
+/** perf.data starts with "PERFILE2"; `perf data convert --to-json` output with "{". */
+export function isJsonInput(path: string): boolean {
+  if (path === '-') return false
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const head = Buffer.alloc(64)
+    const n = readSync(fd, head, 0, head.length, 0)
+    return head.subarray(0, n).toString('latin1').trimStart().startsWith('{')
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * Samples from a `perf data convert --to-json` file: already unwound and named by perf, so they
+ * skip the machine model and the unwinder. A fault ends the stream after every earlier sample.
+ */
+export async function runJsonPipeline(path: string, onSample: (s: ResolvedSample) => void | Promise<void>): Promise<{ meta: ProfileMeta; counts: PipelineCounts }> {
+  const header = await readPerfJsonHeader(path)
+  const counts: PipelineCounts = { lostSamples: 0, unknownRecords: 0 }
+  try {
+    for await (const j of readPerfJson(path)) await onSample(resolveJsonSample(j))
+  } catch (e) {
+    if (!(e instanceof PerfJsonError)) throw e
+    counts.readError = e.message
+  }
+  const h = header.headers
+  const meta: ProfileMeta = {
+    hostname: h.hostname,
+    osRelease: h['os-release'],
+    arch: h.arch,
+    cmdline: h.cmdline?.join(' '),
+    events: [],
+    lostSamples: 0,
+  }
+  return { meta, counts }
 }
 
 export function profileMeta(file: PerfFile, counts: PipelineCounts): ProfileMeta {

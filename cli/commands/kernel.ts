@@ -63,9 +63,10 @@ export async function run(a: KernelArgs): Promise<CommandResult> {
   let readError: string | undefined
   try {
     for await (const c of readKernelCaptures(input === '-' ? process.stdin : createReadStream(input))) {
+      if (out.isClosed) break // `perf-orc kernel … | head`
       const r = unwinder.unwind(c)
       summary.add(r)
-      if (!out.isClosed) await out.write(formatCapture(c, r))
+      await out.write(formatCapture(c, r))
     }
   } catch (e) {
     if (!(e instanceof KernelCaptureError)) throw e

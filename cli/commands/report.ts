@@ -12,8 +12,8 @@ import { renderFlamegraphHtml } from '../../render/flamegraph-html.js'
 import { renderSpeedscope } from '../../render/speedscope.js'
 import { renderFolded } from '../../render/folded.js'
 import { renderPprof } from '../../render/pprof.js'
-import type { PipelineCounts, ProfileMeta } from '../../render/model.js'
-import { profileMeta, runPipeline } from '../pipeline.js'
+import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../../render/model.js'
+import { isJsonInput, profileMeta, runJsonPipeline, runPipeline } from '../pipeline.js'
 import { inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
 import { makeUserUnwinder } from '../unwinder.js'
 import { Progress } from '../progress.js'
@@ -42,22 +42,35 @@ export async function run(a: ReportArgs): Promise<CommandResult> {
   const keep = sampleFilter(a)
   const store = new SampleStore()
   const progress = Progress.forFile(inputPath(a))
-  const result = await runPipeline(
-    { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },
-    (s, _rec, _file, ctx) => {
-      progress.tick(ctx.reader.stats.bytesRead)
-      if (keep(s)) store.add(s)
-    },
-    makeUserUnwinder(a),
-    (line) => progress.interrupt(() => warn(line)),
-  )
+  const { meta, counts } = isJsonInput(inputPath(a))
+    ? await runJsonPipeline(inputPath(a), (s) => {
+        if (keep(s)) store.add(s)
+      })
+    : await readRecording(a, (s, bytes) => {
+        progress.tick(bytes)
+        if (keep(s)) store.add(s)
+      }, (line) => progress.interrupt(() => warn(line)))
   progress.stop()
-  if (result.counts.readError === undefined && store.length === 0) {
+  if (counts.readError === undefined && store.length === 0) {
     throw new UsageError(`${inputPath(a)}: no samples${a.comm || a.pid || a.tid || a.time || a.event ? ' match the filters' : ''}`)
   }
-  const meta = profileMeta(result.file, result.counts)
-  await write(a.output, render(format, store, meta, result.counts, a.weight === 'samples' ? 'samples' : 'period'))
-  return { readError: result.counts.readError }
+  await write(a.output, render(format, store, meta, counts, a.weight === 'samples' ? 'samples' : 'period'))
+  return { readError: counts.readError }
+}
+
+/** A perf.data recording through the whole pipeline, with its metadata for titles. */
+async function readRecording(
+  a: ReportArgs,
+  onSample: (s: ResolvedSample, bytesRead: number) => void,
+  onWarning: (line: string) => void,
+): Promise<{ meta: ProfileMeta; counts: PipelineCounts }> {
+  const result = await runPipeline(
+    { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },
+    (s, _rec, _file, ctx) => onSample(s, ctx.reader.stats.bytesRead),
+    makeUserUnwinder(a),
+    onWarning,
+  )
+  return { meta: profileMeta(result.file, result.counts), counts: result.counts }
 }
 
 function render(format: OutputFormat, store: SampleStore, meta: ProfileMeta, counts: PipelineCounts, weight: 'period' | 'samples'): string | Uint8Array {

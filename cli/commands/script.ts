@@ -1,7 +1,7 @@
 /** `perf-orc script`: perf script's default text, sample for sample. */
 import type { Argv } from 'yargs'
 import { formatScriptSample, type ScriptTextOptions } from '../../render/script-text.js'
-import { hasSampleField, runPipeline, SampleType } from '../pipeline.js'
+import { hasSampleField, isJsonInput, runJsonPipeline, runPipeline, SampleType } from '../pipeline.js'
 import { inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
 import { TextSink } from '../output.js'
 import { makeUserUnwinder } from '../unwinder.js'
@@ -16,6 +16,14 @@ export const builder = (y: Argv): Argv<InputArgs> => withInput(y)
 export async function run(a: InputArgs): Promise<CommandResult> {
   const keep = sampleFilter(a)
   const out = await TextSink.open(undefined)
+  if (isJsonInput(inputPath(a))) {
+    const json = { showCpu: false, callchain: true, nameWidth: 0 }
+    const { counts } = await runJsonPipeline(inputPath(a), async (s) => {
+      if (keep(s) && !out.isClosed) await out.write(formatScriptSample(s, { ...json, showCpu: s.cpu >= 0 }))
+    })
+    await out.close()
+    return { readError: counts.readError }
+  }
   let opts: ScriptTextOptions | undefined
   const result = await runPipeline(
     { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },

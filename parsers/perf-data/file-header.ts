@@ -67,7 +67,10 @@ export function parseFileHeader(view: DataView, headerSize: number, fileSize: nu
   }
   const limit = fileSize ?? Number.MAX_SAFE_INTEGER
   for (const [name, s, at] of [['attrs', h.attrs, 24], ['data', h.data, 40]] as const) {
-    if (s.offset < headerSize || s.offset > limit || s.size > limit - s.offset) {
+    // A data section running past the end is a recording cut short (perf killed, disk full):
+    // read what is there; the framer reports where it ends. The attrs must be whole.
+    const cut = name === 'data' && s.offset <= limit
+    if (s.offset < headerSize || s.offset > limit || (!cut && s.size > limit - s.offset)) {
       throw new PerfDataError(`${name} section [0x${s.offset.toString(16)}, +0x${s.size.toString(16)}) is outside the file`, at)
     }
   }
