@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FrameBuffer, markAfterBpf, Rel, RELIABILITY_NAMES, reliabilityName, WalkStatus } from './frame-buffer.js'
+import { FrameBuffer, Rel, RELIABILITY_NAMES, reliabilityName, WalkStatus } from './frame-buffer.js'
 
 describe('FrameBuffer', () => {
   it('maps Rel values to render/model.ts names', () => {
@@ -18,18 +18,5 @@ describe('FrameBuffer', () => {
     b.status = WalkStatus.END_OF_STACK
     b.reset()
     expect([b.length, b.status, b.maxDepth]).toEqual([0, WalkStatus.NONE, 4])
-  })
-})
-
-describe('markAfterBpf', () => {
-  it('marks reliable frames after the first BPF frame kernel-bpf', () => {
-    const b = new FrameBuffer(8)
-    for (const a of [-100, -200, -300, -400, -500]) b.push(a, Rel.RELIABLE, 0)
-    b.reliability[4] = Rel.FP_GUESS
-    expect(markAfterBpf(b, (a) => a === -200 || a === -400)).toBe(1)
-    expect(Array.from(b.reliability.subarray(0, 5))).toEqual([0, 0, 3, 3, 1])
-    const c = new FrameBuffer(2)
-    c.push(-1, 0, 0)
-    expect(markAfterBpf(c, () => false)).toBe(-1)
   })
 })

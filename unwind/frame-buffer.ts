@@ -123,33 +123,3 @@ export class FrameBuffer {
     return isRooted(this.status)
   }
 }
-
-/** What markAfterBpf needs: a FrameBuffer or any same-shaped view. */
-export interface FrameList {
-  readonly addrs: Float64Array
-  readonly reliability: Uint8Array
-  readonly length: number
-}
-
-/**
- * Kernel callchains recorded before the Dec 2025 BPF ORC fix (doc §5.4): every BPF program /
- * trampoline frame was walked with orc_fp_entry and state->error set, so each frame *after*
- * (below, toward the root of) the first BPF/trampoline frame came from a frame-pointer guess.
- * Marks those frames Rel.KERNEL_BPF (frames already marked worse are left alone).
- * Returns the index of the first BPF frame, -1 if none.
- */
-export function markAfterBpf(frames: FrameList, isBpfAddr: (a: Addr) => boolean): number {
-  const n = frames.length
-  let first = -1
-  for (let i = 0; i < n; i++) {
-    if (isBpfAddr(frames.addrs[i]!)) {
-      first = i
-      break
-    }
-  }
-  if (first < 0) return -1
-  for (let i = first + 1; i < n; i++) {
-    if (frames.reliability[i] === Rel.RELIABLE) frames.reliability[i] = Rel.KERNEL_BPF
-  }
-  return first
-}

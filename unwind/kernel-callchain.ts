@@ -13,7 +13,6 @@
 import type { Addr } from '../parsers/common/addr.js'
 
 /** BPF/trampoline marking lives with the frame buffer; re-exported for callchain users. */
-export { markAfterBpf } from './frame-buffer.js'
 
 /** (__u64)-128 as an Addr (signed interpretation). */
 export const PERF_CONTEXT_KERNEL: Addr = -128

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { PerfContext, RecordType, type KsymbolRecord, type SampleRecord } from '../parsers/perf-data/types.js'
+import { Diagnostics } from './diagnostics.js'
+import { Machine } from './process/machine.js'
+import { SampleResolver } from './sample-resolver.js'
+import { Symbolizer } from './symbols/symbolizer.js'
+
+const BPF_PROG = -0x3f000000 // 0xffffffffc1000000, where the kernel puts BPF JIT images
+const K1 = -0x7e000000
+
+function resolver(): { machine: Machine; resolve: (s: SampleRecord) => ReturnType<SampleResolver['resolve']> } {
+  const machine = new Machine()
+  const ksym: KsymbolRecord = { type: RecordType.KSYMBOL, misc: 0, offset: 0, addr: BPF_PROG, len: 0x100, ksymType: 1, flags: 0, name: 'bpf_prog_abc_handler', sampleId: {} }
+  machine.handle(ksym)
+  const r = new SampleResolver(machine, new Symbolizer(machine, {}, new Diagnostics()), () => 'cpu-clock')
+  return { machine, resolve: (s) => r.resolve(s) }
+}
+
+function sample(chain: number[]): SampleRecord {
+  return { type: RecordType.SAMPLE, attrIndex: 0, misc: 0, offset: 0, pid: 1, tid: 1, callchain: Float64Array.from(chain) }
+}
+
+describe('SampleResolver kernel callchains', () => {
+  it('marks kernel frames below a BPF program unreliable (the kernel reached them by its FP fallback)', () => {
+    const { resolve } = resolver()
+    const s = resolve(sample([PerfContext.KERNEL, K1, BPF_PROG + 0x10, K1 + 0x40, K1 + 0x80, PerfContext.USER, 0x401000]))
+    expect(s.frames.map((f) => f.reliability)).toEqual(['reliable', 'reliable', 'kernel-bpf', 'kernel-bpf', 'reliable'])
+    expect(s.frames[1]!.symbol).toBe('bpf_prog_abc_handler')
+    expect(s.frames[1]!.symOffset).toBe(0x10)
+  })
+
+  it('leaves stacks without BPF frames reliable', () => {
+    const { resolve } = resolver()
+    const s = resolve(sample([PerfContext.KERNEL, K1, K1 + 0x40, PerfContext.USER, 0x401000]))
+    expect(s.frames.every((f) => f.reliability === 'reliable')).toBe(true)
+    expect(s.frames.map((f) => f.kind)).toEqual(['kernel', 'kernel', 'unknown'])
+  })
+})
