@@ -79,7 +79,7 @@ export async function runPipeline(
       // In pipe mode attrs and features arrive as records: build symbols at the first sample.
       const file = reader.file
       const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
-      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: kernelSymbols(opts, file, diag), buildIds }, diag)
+      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kernelSymbols(opts, file, diag), buildIds }, diag)
       ctx = { reader, machine, symbolizer, diag }
       resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), makeUnwinder?.(ctx), file.osRelease)
     }

@@ -13,7 +13,7 @@
  * a .ko, a vmlinux not given) have no table: the walk takes the frame-pointer guess there and
  * marks what it finds unreliable (unwind/orc-unwinder.ts).
  */
-import { readFileSync } from 'node:fs'
+
 import type { Addr } from '../parsers/common/addr.js'
 import { ElfFile, ET_REL, STT_FUNC, type ElfSection } from '../parsers/elf/elf-file.js'
 import type { CapturedModule, KernelCapture } from '../parsers/kernel-capture/capture.js'
@@ -69,7 +69,7 @@ export class KernelImage {
   ) {}
 
   static load(path: string, opts: { release?: string } = {}): KernelImage {
-    const elf = ElfFile.parse(readFileSync(path), path)
+    const elf = ElfFile.open(path)
     if (elf.type === ET_REL) throw new UnwindInfoError(`${path}: is a relocatable object (a module?), not a vmlinux`, 0)
     if (!hasKernelOrc(elf)) throw new UnwindInfoError(`${path}: no .orc_unwind tables (a kernel built without CONFIG_UNWINDER_ORC, or not a vmlinux)`, 0)
     const orc = readKernelOrc(elf, { release: opts.release })
@@ -112,7 +112,7 @@ export class ModuleFile {
   ) {}
 
   static load(path: string, opts: { release?: string } = {}): ModuleFile {
-    const elf = ElfFile.parse(readFileSync(path), path)
+    const elf = ElfFile.open(path)
     if (elf.type !== ET_REL) throw new UnwindInfoError(`${path}: not a kernel module (ET_REL object)`, 16)
     if (!hasKernelOrc(elf)) throw new UnwindInfoError(`${path}: no .orc_unwind tables`, 0)
     // A module names its own kernel (vermagic); --release only helps files that do not.

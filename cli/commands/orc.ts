@@ -3,7 +3,7 @@
  * .ko) print their .orc_unwind data in the dialect of the kernel generation they come from; user
  * ELF files print the table compiled from their CFI.
  */
-import { readFileSync } from 'node:fs'
+
 import type { Argv } from 'yargs'
 import { ElfFile } from '../../parsers/elf/elf-file.js'
 import { hasKernelOrc } from '../../parsers/kernel-orc/kernel-orc.js'
@@ -29,7 +29,7 @@ export const builder = (y: Argv): Argv<OrcArgs> =>
 
 export async function run(a: OrcArgs): Promise<CommandResult> {
   const path = a.file!
-  const elf = ElfFile.parse(readFileSync(path), path)
+  const elf = ElfFile.open(path)
   const out = await TextSink.open(undefined)
   if (hasKernelOrc(elf)) {
     await out.write(dumpKernelOrcFile(elf, { release: a.release }))

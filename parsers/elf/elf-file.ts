@@ -1,10 +1,11 @@
 /**
  * A small ELF64 little-endian reader: headers, sections, program headers, symbols, notes and RELA
  * relocations: what symbolization and unwind-table extraction need, nothing more. Hand-written
- * (about 250 lines) rather than a package because the maintained npm ELF readers either parse
- * eagerly into objects per symbol and section or lack RELA and note support; this one reads
- * lazily from one Uint8Array and bounds-checks every table against the file size.
+ * (about 300 lines) rather than a package because the maintained npm ELF readers either parse
+ * eagerly into objects per symbol and section or lack RELA and note support; this one reads a
+ * file lazily, one section at a time, and bounds-checks every table against the file size.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { ElfError } from '../common/errors.js'
 import { readAddr, readU64, type Addr } from '../common/addr.js'
 
@@ -62,31 +63,78 @@ export interface ElfRela {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 
+/**
+ * Where the bytes come from: a buffer already in memory, or a file read a piece at a time.
+ * Binaries can be large (node is ~100 MB) while unwinding and symbolizing need only a few
+ * sections, so a file is never read whole.
+ */
+interface ByteSource {
+  readonly size: number
+  read(offset: number, length: number): Uint8Array
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (o, n) => bytes.subarray(o, o + n) }
+}
+
+function fileSource(path: string): ByteSource {
+  const size = statSync(path).size
+  return {
+    size,
+    read(o, n) {
+      const buf = new Uint8Array(Math.max(0, Math.min(n, size - o)))
+      const fd = openSync(path, 'r')
+      try {
+        let done = 0
+        while (done < buf.length) {
+          const got = readSync(fd, buf, done, buf.length - done, o + done)
+          if (got === 0) break
+          done += got
+        }
+      } finally {
+        closeSync(fd)
+      }
+      return buf
+    },
+  }
+}
+
+function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength)
+}
+
 export class ElfFile {
-  readonly view: DataView
   readonly type: number
   readonly machine: number
+  readonly size: number
   readonly sections: ElfSection[]
   readonly programHeaders: ElfProgramHeader[]
-  private symtabCache = new Map<number, ElfSymbol[]>()
+  private readonly symtabCache = new Map<number, ElfSymbol[]>()
+  private readonly dataCache = new Map<number, Uint8Array>()
 
   private constructor(
-    readonly bytes: Uint8Array,
+    private readonly src: ByteSource,
     readonly name: string,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    const v = this.view
-    if (bytes.length < 64 || v.getUint32(0, false) !== 0x7f454c46) throw new ElfError(`${name}: not an ELF file`, 0)
-    if (bytes[4] !== 2 || bytes[5] !== 1) throw new ElfError(`${name}: only 64-bit little-endian ELF is supported`, 4)
+    this.size = src.size
+    const head = src.read(0, 64)
+    const v = viewOf(head)
+    if (head.length < 64 || v.getUint32(0, false) !== 0x7f454c46) throw new ElfError(`${name}: not an ELF file`, 0)
+    if (head[4] !== 2 || head[5] !== 1) throw new ElfError(`${name}: only 64-bit little-endian ELF is supported`, 4)
     this.type = v.getUint16(16, true)
     this.machine = v.getUint16(18, true)
-    this.programHeaders = this.readProgramHeaders()
-    this.sections = this.readSections()
+    this.programHeaders = this.readProgramHeaders(v)
+    this.sections = this.readSections(v)
   }
 
-  /** Parse an ELF image; throws ElfError naming the offset of the first malformed table. */
+  /** Parse an ELF image in memory; throws ElfError naming the offset of the first malformed table. */
   static parse(bytes: Uint8Array, name = '<elf>'): ElfFile {
-    return new ElfFile(bytes, name)
+    return new ElfFile(memorySource(bytes), name)
+  }
+
+  /** Open an ELF file, reading headers now and sections only when asked for. */
+  static open(path: string): ElfFile {
+    return new ElfFile(fileSource(path), path)
   }
 
   /** First section with this name. */
@@ -94,10 +142,15 @@ export class ElfFile {
     return this.sections.find((s) => s.name === name)
   }
 
-  /** The bytes of a section (empty for NOBITS); a view, not a copy. */
+  /** The bytes of a section (empty for NOBITS), read once and kept. */
   sectionData(s: ElfSection): Uint8Array {
     if (s.type === SHT_NOBITS) return new Uint8Array(0)
-    return this.bytes.subarray(s.offset, s.offset + s.size)
+    let d = this.dataCache.get(s.index)
+    if (!d) {
+      d = this.src.read(s.offset, s.size)
+      this.dataCache.set(s.index, d)
+    }
+    return d
   }
 
   /** Symbols of .symtab, or of .dynsym when there is no .symtab (or `which` picks one). */
@@ -113,49 +166,59 @@ export class ElfFile {
     const cached = this.symtabCache.get(sec.index)
     if (cached) return cached
     const strtab = this.sections[sec.link]
+    const strs = strtab ? this.sectionData(strtab) : new Uint8Array(0)
+    const data = this.sectionData(sec)
+    const v = viewOf(data)
     const out: ElfSymbol[] = []
-    const n = Math.floor(sec.size / 24)
+    const n = Math.floor(data.length / 24)
     for (let i = 0; i < n; i++) {
-      const o = sec.offset + i * 24
-      const info = this.view.getUint8(o + 4)
+      const o = i * 24
+      const info = v.getUint8(o + 4)
       out.push({
-        name: strtab ? this.cstring(strtab.offset + this.view.getUint32(o, true), strtab.offset + strtab.size) : '',
+        name: cstring(strs, v.getUint32(o, true)),
         type: info & 15,
         bind: info >> 4,
-        shndx: this.view.getUint16(o + 6, true),
-        value: readAddr(this.view, o + 8),
-        size: readU64(this.view, o + 16),
+        shndx: v.getUint16(o + 6, true),
+        value: readAddr(v, o + 8),
+        size: readU64(v, o + 16),
       })
     }
     this.symtabCache.set(sec.index, out)
     return out
   }
 
-  /** RELA entries whose target is `target` (from every SHT_RELA section with sh_info == target). */
+  /** RELA entries of the SHT_RELA section at `index` (entry order kept). */
+  relocationsAt(index: number): ElfRela[] {
+    const sec = this.sections[index]
+    if (!sec || sec.type !== SHT_RELA) return []
+    const data = this.sectionData(sec)
+    const v = viewOf(data)
+    const rela: ElfRela[] = []
+    const n = Math.floor(data.length / 24)
+    for (let i = 0; i < n; i++) {
+      const o = i * 24
+      rela.push({ offset: readU64(v, o), type: v.getUint32(o + 8, true), symIndex: v.getUint32(o + 12, true), addend: readAddr(v, o + 16) })
+    }
+    return rela
+  }
+
+  /** RELA entries whose target is `target` (from the SHT_RELA section with sh_info == target). */
   relocationsFor(target: ElfSection): { rela: ElfRela[]; symtab: ElfSection | undefined } {
     const sec = this.sections.find((s) => s.type === SHT_RELA && s.info === target.index)
     if (!sec) return { rela: [], symtab: undefined }
-    const rela: ElfRela[] = []
-    const n = Math.floor(sec.size / 24)
-    for (let i = 0; i < n; i++) {
-      const o = sec.offset + i * 24
-      const info = this.view.getUint32(o + 8, true)
-      const symIndex = this.view.getUint32(o + 12, true)
-      rela.push({ offset: readU64(this.view, o), type: info, symIndex, addend: readAddr(this.view, o + 16) })
-    }
-    return { rela, symtab: this.sections[sec.link] }
+    return { rela: this.relocationsAt(sec.index), symtab: this.sections[sec.link] }
   }
 
   /** GNU build-id from the first NT_GNU_BUILD_ID note (sections, else PT_NOTE), lowercase hex. */
   get buildId(): string | undefined {
     for (const s of this.sections) {
       if (s.type !== SHT_NOTE) continue
-      const id = findBuildIdNote(this.view, s.offset, s.size)
+      const id = findBuildIdNote(this.sectionData(s))
       if (id) return id
     }
     for (const p of this.programHeaders) {
       if (p.type !== 4 /* PT_NOTE */) continue
-      const id = findBuildIdNote(this.view, p.offset, p.filesz)
+      const id = findBuildIdNote(this.src.read(p.offset, Math.min(p.filesz, 1 << 16)))
       if (id) return id
     }
     return undefined
@@ -165,27 +228,28 @@ export class ElfFile {
   get debugLink(): { file: string; crc: number } | undefined {
     const s = this.section('.gnu_debuglink')
     if (!s || s.size < 5) return undefined
-    const file = this.cstring(s.offset, s.offset + s.size)
-    const crcOff = s.offset + ((file.length + 4) & ~3)
-    if (crcOff + 4 > s.offset + s.size) return undefined
-    return { file, crc: this.view.getUint32(crcOff, true) }
+    const data = this.sectionData(s)
+    const file = cstring(data, 0)
+    const crcOff = (file.length + 4) & ~3
+    if (crcOff + 4 > data.length) return undefined
+    return { file, crc: viewOf(data).getUint32(crcOff, true) }
   }
 
-  /** The executable PT_LOAD segment holding file offset `off`, for mapping pgoff → vaddr. */
+  /** The PT_LOAD segment holding file offset `off`, for mapping pgoff → vaddr. */
   loadSegmentForOffset(off: number): ElfProgramHeader | undefined {
     return this.programHeaders.find((p) => p.type === PT_LOAD && off >= p.offset && off < p.offset + p.filesz)
   }
 
-  private readProgramHeaders(): ElfProgramHeader[] {
-    const v = this.view
-    const phoff = readU64(v, 32)
-    const phentsize = v.getUint16(54, true)
-    const phnum = v.getUint16(56, true)
+  private readProgramHeaders(head: DataView): ElfProgramHeader[] {
+    const phoff = readU64(head, 32)
+    const phentsize = head.getUint16(54, true)
+    const phnum = head.getUint16(56, true)
     if (phnum === 0) return []
     this.checkTable(phoff, phentsize, phnum, 56, 'program header table', 32)
+    const v = viewOf(this.src.read(phoff, phentsize * phnum))
     const out: ElfProgramHeader[] = []
     for (let i = 0; i < phnum; i++) {
-      const o = phoff + i * phentsize
+      const o = i * phentsize
       out.push({
         type: v.getUint32(o, true),
         flags: v.getUint32(o + 4, true),
@@ -198,25 +262,23 @@ export class ElfFile {
     return out
   }
 
-  private readSections(): ElfSection[] {
-    const v = this.view
-    const shoff = readU64(v, 40)
-    const shentsize = v.getUint16(58, true)
-    const shnum = v.getUint16(60, true)
-    const shstrndx = v.getUint16(62, true)
+  private readSections(head: DataView): ElfSection[] {
+    const shoff = readU64(head, 40)
+    const shentsize = head.getUint16(58, true)
+    const shnum = head.getUint16(60, true)
+    const shstrndx = head.getUint16(62, true)
     if (shnum === 0) return []
     this.checkTable(shoff, shentsize, shnum, 64, 'section header table', 40)
+    const v = viewOf(this.src.read(shoff, shentsize * shnum))
     const raw: ElfSection[] = []
-    for (let i = 0; i < shnum; i++) raw.push(this.readSection(shoff + i * shentsize, i))
+    for (let i = 0; i < shnum; i++) raw.push(this.readSection(v, i * shentsize, i, shoff))
     const names = raw[shstrndx]
-    for (const s of raw) {
-      if (names) s.name = this.cstring(names.offset + this.view.getUint32(shoff + s.index * shentsize, true), names.offset + names.size)
-    }
+    const strs = names ? this.sectionData(names) : new Uint8Array(0)
+    for (const s of raw) s.name = cstring(strs, v.getUint32(s.index * shentsize, true))
     return raw
   }
 
-  private readSection(o: number, index: number): ElfSection {
-    const v = this.view
+  private readSection(v: DataView, o: number, index: number, shoff: number): ElfSection {
     const s: ElfSection = {
       index,
       name: '',
@@ -229,31 +291,31 @@ export class ElfFile {
       info: v.getUint32(o + 44, true),
       entsize: readU64(v, o + 56),
     }
-    if (s.type !== SHT_NOBITS && !(s.offset + s.size <= this.bytes.length)) {
-      throw new ElfError(`${this.name}: section ${index} extends past the end of the file (size ${s.size})`, o)
+    if (s.type !== SHT_NOBITS && !(s.offset + s.size <= this.size)) {
+      throw new ElfError(`${this.name}: section ${index} extends past the end of the file (size ${s.size})`, shoff + o)
     }
     return s
   }
 
   private checkTable(off: number, entsize: number, num: number, min: number, what: string, fieldOff: number): void {
-    if (entsize < min || !(off + entsize * num <= this.bytes.length)) {
+    if (entsize < min || !(off + entsize * num <= this.size)) {
       throw new ElfError(`${this.name}: ${what} (${num} × ${entsize} bytes at 0x${off.toString(16)}) does not fit the file`, fieldOff)
     }
   }
-
-  /** NUL-terminated string at `off`, never reading at or past `end`. */
-  cstring(off: number, end: number): string {
-    const b = this.bytes
-    const limit = Math.min(end, b.length)
-    let e = off
-    while (e < limit && b[e] !== 0) e++
-    return off < limit ? utf8.decode(b.subarray(off, e)) : ''
-  }
 }
 
-function findBuildIdNote(v: DataView, off: number, size: number): string | undefined {
-  const end = Math.min(off + size, v.byteLength)
-  let p = off
+/** NUL-terminated string at `off` of `b`, never reading past its end. */
+function cstring(b: Uint8Array, off: number): string {
+  if (!(off < b.length)) return ''
+  let e = off
+  while (e < b.length && b[e] !== 0) e++
+  return utf8.decode(b.subarray(off, e))
+}
+
+function findBuildIdNote(data: Uint8Array): string | undefined {
+  const v = viewOf(data)
+  const end = data.length
+  let p = 0
   while (p + 12 <= end) {
     const namesz = v.getUint32(p, true)
     const descsz = v.getUint32(p + 4, true)
@@ -264,7 +326,7 @@ function findBuildIdNote(v: DataView, off: number, size: number): string | undef
     if (next > end || next <= p) return undefined
     if (type === 3 && namesz === 4 && v.getUint32(nameOff, true) === 0x00554e47 /* "GNU\0" */) {
       let hex = ''
-      for (let i = 0; i < descsz; i++) hex += v.getUint8(descOff + i).toString(16).padStart(2, '0')
+      for (let i = 0; i < descsz; i++) hex += data[descOff + i]!.toString(16).padStart(2, '0')
       return hex
     }
     p = next

@@ -3,15 +3,13 @@
  * recorded build-id, parsed lazily, with its symbols and the load bias that turns a runtime
  * address into the ELF's own virtual address (svma).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { ElfFile, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbol } from '../../parsers/elf/elf-file.js'
-import { PerfOrcError } from '../../parsers/common/errors.js'
 import type { Diagnostics } from '../diagnostics.js'
 import type { Mapping } from '../process/address-space.js'
 import { SymbolTable, type RawSymbol } from './symbol-table.js'
-import { demangle } from './demangle.js'
 import { pltSymbols } from './plt-symbols.js'
 import { findVdsoImage } from './vdso.js'
 import { cacheDirFromEnv } from '../orc/table-cache.js'
@@ -22,9 +20,6 @@ export interface DsoOptions {
   /** Extra build-id cache roots (default ~/.debug and /usr/lib/debug). */
   buildIdRoots?: string[]
 }
-
-/** Files larger than this are not read (a path pointing at a device or a huge core file). */
-const MAX_ELF_BYTES = 2 * 1024 * 1024 * 1024
 
 export class Dso {
   /** The file actually read, or undefined when none usable was found. */
@@ -115,7 +110,7 @@ export class Dso {
     const codeSections = new Set(elf.sections.filter((s) => (s.flags & 4) !== 0 && s.type !== SHT_NOBITS).map((s) => s.index))
     return syms
       .filter((s) => isCodeSymbol(s, codeSections))
-      .map((s) => ({ start: s.value, size: s.size, name: demangle(s.name), bind: s.bind }))
+      .map((s) => ({ start: s.value, size: s.size, name: s.name, bind: s.bind }))
   }
 
   private locate(): string | undefined {
@@ -172,8 +167,7 @@ export class Dso {
     if (this.parsed.has(path)) return this.parsed.get(path)
     let elf: ElfFile | undefined
     try {
-      if (statSync(path).size > MAX_ELF_BYTES) throw new PerfOrcError(`${path}: too large to read`)
-      elf = ElfFile.parse(readFileSync(path), path)
+      elf = ElfFile.open(path)
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e)
       this.diag.warnOnce(`bad-elf:${path}`, `${path}: unreadable ELF (${why}); its frames have no symbols or unwind tables`)

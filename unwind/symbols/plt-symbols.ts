@@ -15,8 +15,9 @@ export function pltSymbols(elf: ElfFile): RawSymbol[] {
   const sec = elf.section('.plt.sec')
   const plt = sec ?? elf.section('.plt')
   if (!rela || !plt) return []
-  const { rela: entries, symtab } = elf.relocationsFor(elf.sections[rela.info] ?? plt)
-  const relocs = entries.length > 0 ? entries : relocationsOf(elf, rela.index)
+  // Read .rela.plt by its own index: its sh_info names .got.plt or 0 depending on the linker.
+  const relocs = elf.relocationsAt(rela.index)
+  const symtab = elf.sections[rela.link]
   const syms = symtab ? elf.symbolsOf(symtab) : elf.symbols('dynsym')
   let addr = plt.addr + (sec ? 0 : X86_64_PLT_HEADER)
   const end = plt.addr + plt.size
@@ -27,15 +28,5 @@ export function pltSymbols(elf: ElfFile): RawSymbol[] {
     out.push({ start: addr, size: X86_64_PLT_ENTRY, name: `${name}@plt`, bind: STB_GLOBAL })
     addr += X86_64_PLT_ENTRY
   }
-  return out
-}
-
-/** .rela.plt's sh_info names .got.plt or 0 depending on the linker: read it by index instead. */
-function relocationsOf(elf: ElfFile, relaIndex: number): { symIndex: number }[] {
-  const s = elf.sections[relaIndex]
-  if (!s) return []
-  const out: { symIndex: number }[] = []
-  const n = Math.floor(s.size / 24)
-  for (let i = 0; i < n; i++) out.push({ symIndex: elf.view.getUint32(s.offset + i * 24 + 12, true) })
   return out
 }

@@ -13,6 +13,7 @@ import type { FrameKind } from '../../render/model.js'
 import { Dso, type DsoOptions } from './dso.js'
 import type { Kallsyms } from './kallsyms.js'
 import { loadPerfMap, type PerfMap } from './perf-map.js'
+import { demangle } from './demangle.js'
 
 /** One resolved name; reused by callers (fields overwritten per frame). */
 export class FrameName {
@@ -25,7 +26,8 @@ export class FrameName {
 }
 
 export interface SymbolizerOptions extends DsoOptions {
-  kallsyms?: Kallsyms
+  /** Kernel symbols, loaded on first use (most recordings of user code never need them). */
+  kallsyms?: () => Kallsyms | undefined
   /** Recorded build-ids by file name (BUILD_ID feature, HEADER_BUILD_ID records). */
   buildIds?: Map<string, string>
 }
@@ -44,6 +46,10 @@ export function isAnonMapping(filename: string): boolean {
 
 export class Symbolizer {
   private readonly dsos = new Map<string, Dso>()
+  /** Per-mapping shortcut to its Dso: the per-frame path must not build string keys. */
+  private readonly byMapping = new WeakMap<Mapping, Dso | null>()
+  private kallsymsLoaded = false
+  private kallsyms: Kallsyms | undefined
   private readonly perfMaps = new Map<number, PerfMap | undefined>()
 
   constructor(
@@ -54,6 +60,14 @@ export class Symbolizer {
 
   /** The DSO for a file-backed mapping (cached per file name and build-id). */
   dsoFor(m: Mapping): Dso | undefined {
+    const known = this.byMapping.get(m)
+    if (known !== undefined) return known ?? undefined
+    const d = this.dsoByName(m)
+    this.byMapping.set(m, d ?? null)
+    return d
+  }
+
+  private dsoByName(m: Mapping): Dso | undefined {
     if (isAnonMapping(m.filename) || (m.filename.startsWith('[') && m.filename !== '[vdso]')) return undefined
     const buildId = m.buildId ?? this.opts.buildIds?.get(m.filename)
     const key = m.filename + '\0' + (buildId ?? '')
@@ -82,7 +96,7 @@ export class Symbolizer {
     const svma = addr - dso.bias(m)
     const { table, index } = dso.lookup(svma)
     if (index >= 0) {
-      out.symbol = table.names[index]
+      out.symbol = demangle(table.names[index]!)
       out.symOffset = svma - table.starts[index]!
     }
     return out
@@ -97,7 +111,7 @@ export class Symbolizer {
       out.symOffset = addr - ks.start
       return out
     }
-    const k = this.opts.kallsyms
+    const k = this.kernelSymbols()
     if (!k) return out
     const i = k.table.find(addr)
     if (i < 0) return out
@@ -106,6 +120,14 @@ export class Symbolizer {
     const mod = k.modules[i]
     if (mod) out.dso = `[${mod}]`
     return out
+  }
+
+  private kernelSymbols(): Kallsyms | undefined {
+    if (!this.kallsymsLoaded) {
+      this.kallsymsLoaded = true
+      this.kallsyms = this.opts.kallsyms?.()
+    }
+    return this.kallsyms
   }
 
   private resolveJit(pid: number, addr: Addr, out: FrameName, inAnonMapping: boolean): FrameName {
