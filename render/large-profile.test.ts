@@ -8,8 +8,8 @@ import { renderFlamegraphHtml } from './flamegraph-html.js'
 import { realisticMeta, realisticSamples } from './testdata/realistic-samples.js'
 import { launchChromium } from './testdata/browser.js'
 
-/** Set PERF_ORC_DOCS_SCREENSHOT=1 to refresh docs/flamegraph.png from this test's screenshot. */
-const DOCS_PNG = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'flamegraph.png')
+/** Set PERF_ORC_DOCS_SCREENSHOT=1 to keep this test's screenshot (synthetic data) in docs/. */
+const DOCS_PNG = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'flamegraph-synthetic.png')
 
 describe('large realistic profile in chromium', () => {
   let browser: Browser | undefined
