@@ -90,6 +90,25 @@ describe('perf-orc script agrees with perf script on frame-pointer recordings', 
   })
 })
 
+describe('kernel symbols', () => {
+  it('are relocated like perf does when kallsyms come from another boot (KASLR)', () => {
+    // Shift every kallsyms address by 2 MiB, as a reboot with KASLR would: the recording's
+    // "[kernel.kallsyms]_text" map says where _text was, so names must not change.
+    const shift = 0x200000n
+    const moved = readFileSync('/proc/kallsyms', 'utf8')
+      .split('\n')
+      .map((l) => (/^[0-9a-f]{16} /.test(l) ? (BigInt('0x' + l.slice(0, 16)) + shift).toString(16).padStart(16, '0') + l.slice(16) : l))
+      .join('\n')
+    const dir = mkdtempSync(join(tmpdir(), 'orc-kallsyms-'))
+    writeFileSync(join(dir, 'kallsyms'), moved)
+    const file = join(ROOT, 'fixtures/recordings/fp.data')
+    const base = spawnSync('node', [CLI, 'script', '-i', file, '--symfs', SYMFS, '--kallsyms', '/proc/kallsyms'], { encoding: 'utf8' })
+    const shifted = spawnSync('node', [CLI, 'script', '-i', file, '--symfs', SYMFS, '--kallsyms', join(dir, 'kallsyms')], { encoding: 'utf8' })
+    expect(base.stdout).toMatch(/\([[]kernel\.kallsyms\]\)/)
+    expect(shifted.stdout).toBe(base.stdout)
+  })
+})
+
 describe('perf-orc script agrees with perf script on dwarf recordings', () => {
   it('through the vDSO (its image comes from our own process on this kernel)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))

@@ -258,3 +258,40 @@ function toFdeList(section: CfiSection, cols: number[][], cies: Cie[]): FdeList 
     cies,
   }
 }
+
+/**
+ * Parses FDEs one at a time by section offset, for lazy compilation through .eh_frame_hdr's search
+ * table (unwind/orc/binary-tables.ts LazyBinaryTable): each call returns a one-FDE FdeList (CIEs are
+ * parsed once and shared through `cies`) or the reason the entry is unusable, the same reasons and
+ * checks parseCfiSection applies to that entry.
+ */
+export class SingleFdeParser {
+  readonly cies: Cie[] = []
+  private readonly cieByOffset = new Map<number, number | CfiFailure>()
+  private readonly cur: CfiCursor
+
+  constructor(readonly section: CfiSection) {
+    this.cur = new CfiCursor(section.bytes)
+  }
+
+  /** The FDE whose length field is at section offset `pos`. */
+  parseAt(pos: number): FdeList | CfiFailure {
+    if (!(Number.isInteger(pos) && pos >= 0 && pos + 4 <= this.section.bytes.byteLength)) return 'truncatedEntry'
+    const h = readEntryHeader(this.cur, pos, this.section.kind)
+    if (h === undefined) return 'truncatedEntry'
+    if (h.length === 0 || h.isCie) return 'badCiePointer'
+    const r = parseFde(this.cur, this.section, h, this.cies, this.cieByOffset)
+    if (typeof r === 'string') return r
+    return {
+      section: this.section,
+      count: 1,
+      pcBegin: Float64Array.of(r[0]!),
+      pcEnd: Float64Array.of(r[1]!),
+      offset: Uint32Array.of(r[2]!),
+      instrStart: Uint32Array.of(r[3]!),
+      instrEnd: Uint32Array.of(r[4]!),
+      cieIndex: Uint32Array.of(r[5]!),
+      cies: this.cies,
+    }
+  }
+}

@@ -88,7 +88,8 @@ export class CfaInterpreter {
   run(fdes: FdeList, i: number, sink: RowSink): CfiProgramFailure | undefined {
     if (this.fdes !== fdes || this.cur === undefined) {
       this.fdes = fdes
-      this.cur = new CfiCursor(fdes.section.bytes)
+      // One-FDE lists (lazy compilation) share their section: keep the cursor over the same bytes.
+      if (this.cur === undefined || this.cur.bytes !== fdes.section.bytes) this.cur = new CfiCursor(fdes.section.bytes)
     }
     this.cie = fdes.cies[fdes.cieIndex[i]!]!
     this.resetRow(this.row)

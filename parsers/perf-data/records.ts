@@ -62,7 +62,7 @@ function decodeMmap(s: Span): PerfRecord {
   const v = s.view, b = s.pos + 8
   return {
     type: T.MMAP, misc: s.misc, offset: s.offset, pid: v.getInt32(b, true), tid: v.getInt32(b + 4, true),
-    start: readAddr(v, b + 8), len: u64At(v, b + 16), pgoff: u64At(v, b + 24), filename: str(s, 32),
+    start: readAddr(v, b + 8), len: u64At(v, b + 16), pgoff: readAddr(v, b + 24), filename: str(s, 32),
     sampleId: s.sampleId,
   }
 }
@@ -72,7 +72,7 @@ function decodeMmap2(s: Span): PerfRecord {
   const v = s.view, b = s.pos + 8
   const rec: PerfRecord = {
     type: T.MMAP2, misc: s.misc, offset: s.offset, pid: v.getInt32(b, true), tid: v.getInt32(b + 4, true),
-    start: readAddr(v, b + 8), len: u64At(v, b + 16), pgoff: u64At(v, b + 24),
+    start: readAddr(v, b + 8), len: u64At(v, b + 16), pgoff: readAddr(v, b + 24),
     prot: v.getUint32(b + 56, true), flags: v.getUint32(b + 60, true), filename: str(s, 64),
     sampleId: s.sampleId,
   }

@@ -103,7 +103,8 @@ export interface MmapRecord {
   tid: number
   start: Addr
   len: number
-  pgoff: number
+  /** File offset of `start`; for the kernel's "[kernel.kallsyms]_text" map, the address of _text (so an Addr). */
+  pgoff: Addr
   filename: string
   /** MMAP2 with PERF_RECORD_MISC_MMAP_BUILD_ID: hex build-id. */
   buildId?: string

@@ -294,57 +294,73 @@ const MAX_PLT_SLOTS = 1 << 20
  * An FDE whose program fails becomes one gap; every range no FDE covers is a gap too.
  */
 export function compileFdes(refs: readonly FdeRef[], stats: CompileStats): OrcTable {
-  const b = new OrcTableBuilder()
-  const interp = new CfaInterpreter()
-  const e = new OrcScratch()
-  let cie: Cie
-  let bytes: Uint8Array
-  // A PLT row is emitted once its end is known (the next row's loc, or the FDE end).
-  let pltStart = -1
-  const plt = new OrcScratch()
-  const flushPlt = (end: number): void => {
-    if (pltStart >= 0) emitPlt(b, pltStart, end, plt, stats)
-    pltStart = -1
-  }
-  const sink = (loc: number, row: CfaRow): void => {
-    flushPlt(loc)
-    stats.rows++
-    const fail = compileRow(row, cie, bytes, e)
-    if (fail !== undefined) {
-      stats[fail]++
-      stats.rowsUnexpressible++
-      b.pushUndefined(loc)
-    } else if (e.pltSplit > 0) {
-      copyScratch(plt, e)
-      pltStart = loc
-    } else {
-      if (e.type === OrcType.END_OF_STACK) stats.endOfStackRows++
-      if (e.type === OrcType.REGS) stats.signalFrames++
-      b.push(loc, e.spReg, e.spOffset, e.bpReg, e.bpOffset, e.type, e.signal)
+  return new CfiCompiler().compile(refs, stats)
+}
+
+/**
+ * compileFdes with its builder, interpreter and scratch kept between calls: the lazy per-FDE tables
+ * (binary-tables.ts LazyBinaryTable) compile one FDE at a time, hundreds of times per run.
+ */
+export class CfiCompiler {
+  private readonly b = new OrcTableBuilder()
+  private readonly interp = new CfaInterpreter()
+  private readonly e = new OrcScratch()
+  private readonly plt = new OrcScratch()
+
+  compile(refs: readonly FdeRef[], stats: CompileStats): OrcTable {
+    const b = this.b
+    const interp = this.interp
+    const e = this.e
+    const plt = this.plt
+    b.truncate(0)
+    let cie: Cie
+    let bytes: Uint8Array
+    // A PLT row is emitted once its end is known (the next row's loc, or the FDE end).
+    let pltStart = -1
+    const flushPlt = (end: number): void => {
+      if (pltStart >= 0) emitPlt(b, pltStart, end, plt, stats)
+      pltStart = -1
     }
-  }
-  for (let r = 0; r < refs.length; r++) {
-    const { list, index } = refs[r]!
-    cie = list.cies[list.cieIndex[index]!]!
-    bytes = list.section.bytes
-    const begin = list.pcBegin[index]!
-    const end = list.pcEnd[index]!
-    const mark = b.length
-    stats.fdes++
-    const fail = interp.run(list, index, sink)
-    flushPlt(end)
-    if (fail !== undefined) {
-      stats[fail]++
-      stats.fdesFailed++
-      b.truncate(mark)
-      b.pushUndefined(begin)
+    const sink = (loc: number, row: CfaRow): void => {
+      flushPlt(loc)
+      stats.rows++
+      const fail = compileRow(row, cie, bytes, e)
+      if (fail !== undefined) {
+        stats[fail]++
+        stats.rowsUnexpressible++
+        b.pushUndefined(loc)
+      } else if (e.pltSplit > 0) {
+        copyScratch(plt, e)
+        pltStart = loc
+      } else {
+        if (e.type === OrcType.END_OF_STACK) stats.endOfStackRows++
+        if (e.type === OrcType.REGS) stats.signalFrames++
+        b.push(loc, e.spReg, e.spOffset, e.bpReg, e.bpOffset, e.type, e.signal)
+      }
     }
-    const next = refs[r + 1]
-    if (next === undefined || next.list.pcBegin[next.index]! > end) b.pushUndefined(end)
+    for (let r = 0; r < refs.length; r++) {
+      const { list, index } = refs[r]!
+      cie = list.cies[list.cieIndex[index]!]!
+      bytes = list.section.bytes
+      const begin = list.pcBegin[index]!
+      const end = list.pcEnd[index]!
+      const mark = b.length
+      stats.fdes++
+      const fail = interp.run(list, index, sink)
+      flushPlt(end)
+      if (fail !== undefined) {
+        stats[fail]++
+        stats.fdesFailed++
+        b.truncate(mark)
+        b.pushUndefined(begin)
+      }
+      const next = refs[r + 1]
+      if (next === undefined || next.list.pcBegin[next.index]! > end) b.pushUndefined(end)
+    }
+    const table = b.finish()
+    stats.entries += table.length
+    return table
   }
-  const table = b.finish()
-  stats.entries = table.length
-  return table
 }
 
 function copyScratch(dst: OrcScratch, src: OrcScratch): OrcScratch {

@@ -27,8 +27,16 @@ export interface ThreadInfo {
   comm: string
 }
 
+/** perf names the kernel's own map "[kernel.kallsyms]" + the symbol whose address is its pgoff. */
+const KERNEL_MAP_PREFIX = '[kernel.kallsyms]'
+
 export class Machine {
   readonly kernel = new AddressSpace()
+  /**
+   * perf's ref_reloc_sym: the kernel symbol (usually _text) and where it was when recording.
+   * Kernel symbols read from another boot (KASLR) are shifted by the difference.
+   */
+  kernelRefSymbol: { name: string; addr: Addr } | undefined
   private readonly spaces = new Map<number, AddressSpace>()
   private readonly threads = new Map<number, ThreadInfo>()
   /** BPF programs and trampolines: sorted [start, end) ranges with names. */
@@ -94,6 +102,9 @@ export class Machine {
     const m: Mapping = { start: r.start, end: r.start + r.len, pgoff: r.pgoff, filename: r.filename, buildId: r.buildId, exec }
     if (!exec) return // data mappings never hold code addresses; keeping them would shadow nothing useful
     const kernel = (r.pid | 0) === KERNEL_PID || r.start < 0
+    if (kernel && r.filename.startsWith(KERNEL_MAP_PREFIX)) {
+      this.kernelRefSymbol = { name: r.filename.slice(KERNEL_MAP_PREFIX.length), addr: r.pgoff }
+    }
     if (kernel) this.kernel.insert(m)
     else this.space(r.pid).insert(m)
   }

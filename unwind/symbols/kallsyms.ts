@@ -3,13 +3,18 @@
  * Only text symbols (t/T/w/W) name code. Addresses are kept as signed Addr numbers.
  */
 import { readFileSync } from 'node:fs'
+import type { Addr } from '../../parsers/common/addr.js'
 import { SymbolTable, type RawSymbol } from './symbol-table.js'
 
 export interface Kallsyms {
   table: SymbolTable
   /** Module name per symbol index ('' for the core kernel). */
   modules: string[]
+  /** Addresses of perf's relocation reference symbols (_text, _stext), kept before aliases are dropped. */
+  refSymbols: Map<string, Addr>
 }
+
+const REF_SYMBOLS = new Set(['_text', '_stext'])
 
 export function parseKallsyms(text: string): Kallsyms {
   const rows: (RawSymbol & { module: string })[] = []
@@ -29,7 +34,8 @@ export function parseKallsyms(text: string): Kallsyms {
   const table = new SymbolTable(rows)
   const moduleAt = new Map(rows.map((r) => [r.start, r.module]))
   const modules = Array.from(table.starts, (s) => moduleAt.get(s) ?? '')
-  return { table, modules }
+  const refSymbols = new Map(rows.filter((r) => REF_SYMBOLS.has(r.name)).map((r) => [r.name, r.start]))
+  return { table, modules, refSymbols }
 }
 
 /**

@@ -50,6 +50,8 @@ export class Symbolizer {
   private readonly byMapping = new WeakMap<Mapping, Dso | null>()
   private kallsymsLoaded = false
   private kallsyms: Kallsyms | undefined
+  /** kallsyms address - recorded address (KASLR moved the kernel between boots). */
+  private kallsymsShift = 0
   private readonly perfMaps = new Map<number, PerfMap | undefined>()
 
   constructor(
@@ -113,10 +115,11 @@ export class Symbolizer {
     }
     const k = this.kernelSymbols()
     if (!k) return out
-    const i = k.table.find(addr)
+    const at = addr + this.kallsymsShift
+    const i = k.table.find(at)
     if (i < 0) return out
     out.symbol = k.table.names[i]
-    out.symOffset = addr - k.table.starts[i]!
+    out.symOffset = at - k.table.starts[i]!
     const mod = k.modules[i]
     if (mod) out.dso = `[${mod}]`
     return out
@@ -126,6 +129,7 @@ export class Symbolizer {
     if (!this.kallsymsLoaded) {
       this.kallsymsLoaded = true
       this.kallsyms = this.opts.kallsyms?.()
+      this.kallsymsShift = this.kallsyms ? relocation(this.kallsyms, this.machine.kernelRefSymbol) : 0
     }
     return this.kallsyms
   }
@@ -152,4 +156,10 @@ export class Symbolizer {
     this.perfMaps.set(pid, map)
     return map
   }
+}
+
+/** How far the kernel moved between the recording and the kallsyms file (perf's map->reloc). */
+function relocation(k: Kallsyms, ref: { name: string; addr: Addr } | undefined): number {
+  const now = ref && k.refSymbols.get(ref.name)
+  return ref && now !== undefined ? now - ref.addr : 0
 }
