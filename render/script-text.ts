@@ -37,7 +37,8 @@ export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): 
     return head + (f ? ' ' + formatFrame(f) : '') + '\n'
   }
   let out = head + '\n'
-  for (const f of s.frames) out += '\t' + formatFrame(f) + '\n'
+  const frames = s.frames
+  for (let i = 0; i < frames.length; i++) out += frameLine(frames[i]!)
   return out + '\n'
 }
 
@@ -45,6 +46,50 @@ export function formatFrame(f: ResolvedFrame): string {
   const mark = f.reliability === 'reliable' ? '' : '? '
   const sym = f.symbol !== undefined ? `${f.symbol}+0x${f.symOffset.toString(16)}` : '[unknown]'
   return `${addrHex(f.relAddr).padStart(16)} ${mark}${sym} (${f.dso ?? '[unknown]'})`
+}
+
+/**
+ * "\t" + formatFrame(f) + "\n", remembered per absolute address: a profile repeats the same few
+ * thousand frames, so the hex, padding and concatenation are done once per address. The entry is
+ * used only when every printed field still matches (another process may map something else there).
+ */
+interface CachedLine {
+  relAddr: number
+  symbol: string | undefined
+  symOffset: number
+  dso: string | undefined
+  reliable: boolean
+  line: string
+}
+const lineCache = new Map<number, CachedLine>()
+const LINE_CACHE_MAX = 1 << 16
+
+function frameLine(f: ResolvedFrame): string {
+  const reliable = f.reliability === 'reliable'
+  const c = lineCache.get(f.addr)
+  if (
+    c !== undefined &&
+    c.relAddr === f.relAddr &&
+    c.symbol === f.symbol &&
+    c.symOffset === f.symOffset &&
+    c.dso === f.dso &&
+    c.reliable === reliable
+  ) {
+    return c.line
+  }
+  const line = '\t' + formatFrame(f) + '\n'
+  if (c !== undefined) {
+    c.relAddr = f.relAddr
+    c.symbol = f.symbol
+    c.symOffset = f.symOffset
+    c.dso = f.dso
+    c.reliable = reliable
+    c.line = line
+  } else {
+    if (lineCache.size >= LINE_CACHE_MAX) lineCache.clear()
+    lineCache.set(f.addr, { relAddr: f.relAddr, symbol: f.symbol, symOffset: f.symOffset, dso: f.dso, reliable, line })
+  }
+  return line
 }
 
 /** perf's "%5lu.%06lu": seconds padded to 5, microseconds, truncated. */

@@ -210,7 +210,7 @@ export class CaptureCodeSpace implements CodeLookup {
     if (r) {
       const i = r.symbols.find(addr - r.bias)
       if (i >= 0) {
-        symbol = r.symbols.names[i]!
+        symbol = r.symbols.name(i)
         symOffset = addr - r.bias - r.symbols.starts[i]!
       }
     }

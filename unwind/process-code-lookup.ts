@@ -1,7 +1,9 @@
 /**
- * CodeLookup over a process's mappings: pc → mapping → binary → its ORC table (compiled from
- * the binary's CFI once per binary, or read from the persistent cache), with the load bias.
- * One instance per run; `pid` is set per sample. Per-binary tables are cached on the Dso.
+ * CodeLookup over a process's mappings: pc → mapping → binary → its ORC table, with the load bias.
+ * The table is read from the persistent cache (or compiled whole and stored there); with the cache
+ * off, or for a binary without a build-id (nothing to key a cache entry on), it is compiled lazily,
+ * one FDE at a time (binary-tables.ts LazyBinaryTable), when .eh_frame_hdr allows.
+ * One instance per run; `pid` is set per sample.
  */
 import type { Addr } from '../parsers/common/addr.js'
 import { UnwindInfoError } from '../parsers/common/errors.js'
@@ -10,14 +12,17 @@ import type { Diagnostics } from './diagnostics.js'
 import type { Machine } from './process/machine.js'
 import type { Dso } from './symbols/dso.js'
 import type { Symbolizer } from './symbols/symbolizer.js'
+import { LazyBinaryTable, openLazyBinaryTable } from './orc/binary-tables.js'
 import { loadOrCompileTable, type TableCacheOptions } from './orc/table-cache.js'
-import type { OrcTable } from './orc/table.js'
+import { OrcTable } from './orc/table.js'
 
 export class ProcessCodeLookup implements CodeLookup {
   pid = -1
-  private readonly tables = new Map<Dso, OrcTable | undefined>()
-  /** Binaries whose tables came from the cache / were compiled, for --stats and the bench. */
-  readonly counts = { fromCache: 0, compiled: 0, noTable: 0 }
+  private readonly tables = new Map<Dso, OrcTable | LazyBinaryTable | undefined>()
+  /** Binaries whose tables came from the cache / were compiled (whole / lazily), for --stats and the bench. */
+  readonly counts = { fromCache: 0, compiled: 0, lazy: 0, noTable: 0 }
+  private lastDso: Dso | undefined
+  private lastTable: OrcTable | LazyBinaryTable | undefined
 
   constructor(
     private readonly machine: Machine,
@@ -31,27 +36,41 @@ export class ProcessCodeLookup implements CodeLookup {
     if (!m) return false
     const dso = this.symbolizer.dsoFor(m)
     if (!dso) return false
-    const table = this.tableOf(dso)
+    let table: OrcTable | LazyBinaryTable | undefined
+    if (dso === this.lastDso) table = this.lastTable
+    else {
+      table = this.tableOf(dso)
+      this.lastDso = dso
+      this.lastTable = table
+    }
     if (!table) return false
     const bias = dso.bias(m)
-    const index = table.find(pc - bias)
-    if (index < 0) return false
-    out.table = table
-    out.index = index
+    if (table instanceof OrcTable) {
+      const index = table.find(pc - bias)
+      if (index < 0) return false
+      out.table = table
+      out.index = index
+    } else if (!table.find(pc - bias, out)) return false
     out.bias = bias
     return true
   }
 
-  private tableOf(dso: Dso): OrcTable | undefined {
+  private tableOf(dso: Dso): OrcTable | LazyBinaryTable | undefined {
     if (this.tables.has(dso)) return this.tables.get(dso)
-    let table: OrcTable | undefined
+    let table: OrcTable | LazyBinaryTable | undefined
     const elf = dso.elf
     if (elf) {
       try {
-        const t = loadOrCompileTable(elf, { ...this.cache, debugFile: dso.debugElf })
-        if (t.fromCache) this.counts.fromCache++
-        else this.counts.compiled++
-        table = t.table.length > 0 ? t.table : undefined
+        const lazy = this.cache.noCache || !elf.buildId ? openLazyBinaryTable(elf, { debugFile: dso.debugElf }) : undefined
+        if (lazy !== undefined) {
+          this.counts.lazy++
+          table = lazy
+        } else {
+          const t = loadOrCompileTable(elf, { ...this.cache, debugFile: dso.debugElf })
+          if (t.fromCache) this.counts.fromCache++
+          else this.counts.compiled++
+          table = t.table.length > 0 ? t.table : undefined
+        }
       } catch (e) {
         if (!(e instanceof UnwindInfoError)) throw e
         this.diag.warnOnce(`cfi:${dso.filename}`, `${dso.path}: unwind info unreadable (${e.message}); frame-pointer guesses there`)

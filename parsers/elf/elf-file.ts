@@ -110,6 +110,7 @@ export class ElfFile {
   readonly sections: ElfSection[]
   readonly programHeaders: ElfProgramHeader[]
   private readonly symtabCache = new Map<number, ElfSymbol[]>()
+  private readonly columnsCache = new Map<number, ElfSymbolColumns>()
   private readonly dataCache = new Map<number, Uint8Array>()
 
   private constructor(
@@ -161,30 +162,53 @@ export class ElfFile {
     return pick ? this.symbolsOf(pick) : []
   }
 
-  /** Symbols of a given SHT_SYMTAB/SHT_DYNSYM section, cached. */
+  /** Symbols of a given SHT_SYMTAB/SHT_DYNSYM section as objects, cached (see symbolColumnsOf for the cheap form). */
   symbolsOf(sec: ElfSection): ElfSymbol[] {
     const cached = this.symtabCache.get(sec.index)
     if (cached) return cached
-    const strtab = this.sections[sec.link]
-    const strs = strtab ? this.sectionData(strtab) : new Uint8Array(0)
-    const data = this.sectionData(sec)
-    const v = viewOf(data)
-    const out: ElfSymbol[] = []
-    const n = Math.floor(data.length / 24)
-    for (let i = 0; i < n; i++) {
-      const o = i * 24
-      const info = v.getUint8(o + 4)
-      out.push({
-        name: cstring(strs, v.getUint32(o, true)),
-        type: info & 15,
-        bind: info >> 4,
-        shndx: v.getUint16(o + 6, true),
-        value: readAddr(v, o + 8),
-        size: readU64(v, o + 16),
-      })
+    const c = this.symbolColumnsOf(sec)
+    const out: ElfSymbol[] = new Array(c.count)
+    for (let i = 0; i < c.count; i++) {
+      const info = c.info[i]!
+      out[i] = { name: c.name(i), type: info & 15, bind: info >> 4, shndx: c.shndx[i]!, value: c.value[i]!, size: c.size[i]! }
     }
     this.symtabCache.set(sec.index, out)
     return out
+  }
+
+  /** symbolColumnsOf for .symtab, or .dynsym when there is no .symtab (or `which` picks one); undefined when absent. */
+  symbolColumns(which: 'symtab' | 'dynsym' | 'best' = 'best'): ElfSymbolColumns | undefined {
+    const symtab = this.sections.find((s) => s.type === SHT_SYMTAB)
+    const dynsym = this.sections.find((s) => s.type === SHT_DYNSYM)
+    const pick = which === 'symtab' ? symtab : which === 'dynsym' ? dynsym : (symtab ?? dynsym)
+    return pick ? this.symbolColumnsOf(pick) : undefined
+  }
+
+  /**
+   * Symbols of a SHT_SYMTAB/SHT_DYNSYM section as parallel typed arrays, cached: no object per
+   * symbol, names decoded only when asked for (node's .dynsym has 110k symbols, a profile prints a
+   * few hundred).
+   */
+  symbolColumnsOf(sec: ElfSection): ElfSymbolColumns {
+    let c = this.columnsCache.get(sec.index)
+    if (c) return c
+    const strtab = this.sections[sec.link]
+    const strs = strtab ? this.sectionData(strtab) : new Uint8Array(0)
+    const data = this.sectionData(sec)
+    c = new ElfSymbolColumns(data, strs)
+    this.columnsCache.set(sec.index, c)
+    return c
+  }
+
+  /** Name of symbol `i` of a SHT_SYMTAB/SHT_DYNSYM section, without parsing the whole table ('' when out of range). */
+  symbolName(sec: ElfSection, i: number): string {
+    const cols = this.columnsCache.get(sec.index)
+    if (cols) return i >= 0 && i < cols.count ? cols.name(i) : ''
+    const data = this.sectionData(sec)
+    if (!(i >= 0 && (i + 1) * 24 <= data.length)) return ''
+    const strtab = this.sections[sec.link]
+    const strs = strtab ? this.sectionData(strtab) : new Uint8Array(0)
+    return cstring(strs, viewOf(data).getUint32(i * 24, true))
   }
 
   /** RELA entries of the SHT_RELA section at `index` (entry order kept). */
@@ -304,11 +328,103 @@ export class ElfFile {
   }
 }
 
+/**
+ * One symbol table as columns: row i is Elf64_Sym i (value as an Addr, size, st_info, st_shndx,
+ * st_name). Names are decoded from the string table on demand and not kept (callers that print a
+ * name often cache it themselves).
+ */
+export class ElfSymbolColumns {
+  readonly count: number
+  readonly value: Float64Array
+  readonly size: Float64Array
+  /** st_info: type = info & 15, bind = info >> 4. */
+  readonly info: Uint8Array
+  readonly shndx: Uint16Array
+  readonly nameOff: Uint32Array
+
+  constructor(
+    data: Uint8Array,
+    /** The linked string table. */
+    readonly strtab: Uint8Array,
+  ) {
+    const n = Math.floor(data.length / 24)
+    this.count = n
+    this.value = new Float64Array(n)
+    this.size = new Float64Array(n)
+    this.info = new Uint8Array(n)
+    this.shndx = new Uint16Array(n)
+    this.nameOff = new Uint32Array(n)
+    if (data.byteOffset % 4 === 0) {
+      // Aligned (sections read from a file are fresh buffers): word reads, no DataView.
+      const u32 = new Uint32Array(data.buffer, data.byteOffset, n * 6)
+      const i32 = new Int32Array(data.buffer, data.byteOffset, n * 6)
+      const u16 = new Uint16Array(data.buffer, data.byteOffset, n * 12)
+      for (let i = 0; i < n; i++) {
+        const w = i * 6
+        this.nameOff[i] = u32[w]!
+        this.info[i] = data[w * 4 + 4]!
+        this.shndx[i] = u16[w * 2 + 3]!
+        this.value[i] = i32[w + 3]! * 4294967296 + u32[w + 2]!
+        const hi = u32[w + 5]!
+        this.size[i] = hi >= 0x200000 ? Number.POSITIVE_INFINITY : hi * 4294967296 + u32[w + 4]!
+      }
+      return
+    }
+    const v = viewOf(data)
+    for (let i = 0; i < n; i++) {
+      const o = i * 24
+      this.nameOff[i] = v.getUint32(o, true)
+      this.info[i] = data[o + 4]!
+      this.shndx[i] = v.getUint16(o + 6, true)
+      this.value[i] = readAddr(v, o + 8)
+      this.size[i] = readU64(v, o + 16)
+    }
+  }
+
+  type(i: number): number {
+    return this.info[i]! & 15
+  }
+  bind(i: number): number {
+    return this.info[i]! >> 4
+  }
+  /** True when symbol i has no name (st_name 0, or out of the string table), without decoding it. */
+  nameEmpty(i: number): boolean {
+    const off = this.nameOff[i]!
+    return !(off < this.strtab.length) || this.strtab[off] === 0
+  }
+  name(i: number): string {
+    return cstring(this.strtab, this.nameOff[i]!)
+  }
+  /** Leading '_' count | length << 16 for an ASCII name shorter than 64 Ki, else -1 (see SymbolColumns.nameShape). */
+  nameShape(i: number): number {
+    const b = this.strtab
+    const off = this.nameOff[i]!
+    let e = off
+    let u = -1
+    for (; e < b.length; e++) {
+      const c = b[e]!
+      if (c === 0) break
+      if (c >= 0x80) return -1
+      if (c !== 95 && u < 0) u = e - off
+    }
+    const len = e - off
+    if (u < 0) u = len
+    return len < 0x8000 ? u | (len << 16) : -1
+  }
+}
+
 /** NUL-terminated string at `off` of `b`, never reading past its end. */
 function cstring(b: Uint8Array, off: number): string {
   if (!(off < b.length)) return ''
   let e = off
-  while (e < b.length && b[e] !== 0) e++
+  let ascii = true
+  for (; e < b.length; e++) {
+    const c = b[e]!
+    if (c === 0) break
+    if (c >= 0x80) ascii = false
+  }
+  // Short ASCII names (nearly all symbols) are cheaper to build directly than through TextDecoder.
+  if (ascii && e - off <= 256) return String.fromCharCode.apply(null, b.subarray(off, e) as unknown as number[])
   return utf8.decode(b.subarray(off, e))
 }
 

@@ -18,7 +18,7 @@ export type { PerfDataStats } from './dispatch.js'
 export { PerfFile } from './perf-file.js'
 
 export interface OpenOptions {
-  /** Bytes per read; default 4 MiB. Small values exist for testing chunk boundaries. */
+  /** Bytes per read; default 512 KiB (see DEFAULT_CHUNK_SIZE). Small values exist for testing chunk boundaries. */
   chunkSize?: number
 }
 

@@ -8,20 +8,25 @@
  *
  * Addresses are the ELF's own virtual addresses (svma); the caller adds the load bias.
  *
- * Eager, not lazy: compiling all of Debian 12's libc.so.6 (3,713 FDEs, 25,212 rows → 28,377
- * entries) takes ~4-10 ms once V8 has optimised this code (plain node, 2-core VM) and 50-110 ms on
- * the very first call of a process (mostly JIT warm-up, paid once: ld.so right after takes ~1 ms).
- * That is within the 100 ms budget, so every FDE is compiled up front rather than lazily through
- * .eh_frame_hdr's search table; tables are also cached on disk by build-id (table-cache.ts).
+ * Two ways to get it:
+ *
+ *   - compileBinaryTable: eager, every FDE. Compiling all of Debian 12's libc.so.6 (3,713 FDEs,
+ *     25,212 rows → 28,377 entries) takes ~4-10 ms warm, but /usr/bin/node (75,922 FDEs → 373k
+ *     entries) takes ~130-150 ms while a profile touches a few hundred of its FDEs. Used when the
+ *     table is stored in the persistent cache (table-cache.ts), and for binaries the lazy path
+ *     does not handle (no .eh_frame_hdr, .debug_frame to merge, .sframe only).
+ *   - openLazyBinaryTable: finds the FDE for a pc through .eh_frame_hdr's sorted search table and
+ *     compiles only that FDE, once (LazyBinaryTable). Same lookup results as the eager table.
  */
 import { inflateSync } from 'node:zlib'
 import { decompress as zstdDecompress } from 'fzstd'
 import { UnwindInfoError } from '../../parsers/common/errors.js'
 import type { PointerBases } from '../../parsers/dwarf-cfi/cursor.js'
-import { parseCfiSection, type CfiSectionKind, type FdeList } from '../../parsers/dwarf-cfi/entries.js'
+import { parseCfiSection, SingleFdeParser, type CfiSectionKind, type FdeList } from '../../parsers/dwarf-cfi/entries.js'
+import { parseEhFrameHdr } from '../../parsers/dwarf-cfi/eh-frame-hdr.js'
 import type { ElfFile, ElfSection } from '../../parsers/elf/elf-file.js'
 import { parseSframe } from '../../parsers/sframe/sframe.js'
-import { compileFdes, newCompileStats, type CompileStats, type FdeRef } from './compile-cfi.js'
+import { CfiCompiler, compileFdes, newCompileStats, type CompileStats, type FdeRef } from './compile-cfi.js'
 import { compileSframe } from './compile-sframe.js'
 import { OrcTable } from './table.js'
 
@@ -180,4 +185,146 @@ function overlaps(refs: readonly FdeRef[], begin: number, end: number): boolean 
   if (found < 0) return false
   const r = refs[found]!
   return r.list.pcEnd[r.index]! > begin
+}
+
+/** Where a lookup's entry is: `table` (an eager table or one FDE's table) at `index`. */
+export interface EntryRef {
+  table: OrcTable | undefined
+  index: number
+}
+
+/**
+ * A binary's table compiled one FDE at a time, on first lookup in that FDE's range: the FDE is found
+ * by binary search in .eh_frame_hdr's table (sorted by initial location), parsed, and compiled with
+ * the same code as the eager table into a small OrcTable ending with a gap entry at the FDE's end.
+ *
+ * Lookups agree with compileBinaryTable's table: inside an FDE the rows are the same (an eager entry
+ * merged with an identical neighbour across an FDE boundary holds the same state); between FDEs and
+ * below the first one the eager table has a gap entry or nothing, and find() here returns either a
+ * gap entry or false; both mean "frame-pointer guess" to the unwinder (undefinedIsGap).
+ *
+ * That equivalence needs .eh_frame's FDEs not to overlap (the eager selection drops an FDE that
+ * overlaps an earlier one). GNU ld refuses to write a search table for overlapping FDEs; every FDE
+ * compiled here is checked against its neighbours (previous FDE's end, next row's start, its own
+ * pc_begin against the table row), and on any mismatch the whole binary switches to the eager table.
+ */
+export class LazyBinaryTable {
+  stats = newCompileStats()
+  /** FDEs compiled so far. */
+  compiledFdes = 0
+  /** Set when the lazy path gave up (inconsistent search table): lookups then use the eager table. */
+  eager: OrcTable | undefined
+  private readonly tables = new Map<number, OrcTable | null>()
+  private readonly compiler = new CfiCompiler()
+  private lastLo = 0
+  private lastHi = 0
+  private lastTable: OrcTable | null = null
+
+  constructor(
+    private readonly elf: ElfFile,
+    private readonly opts: BinaryTableOptions,
+    private readonly initialLoc: Float64Array,
+    /** Section offset of each row's FDE in .eh_frame. */
+    private readonly fdeOffset: Float64Array,
+    private readonly parser: SingleFdeParser,
+  ) {}
+
+  /** Entry covering svma `pc`; false when no FDE starts at or below pc. */
+  find(pc: number, out: EntryRef): boolean {
+    if (this.eager !== undefined) return this.findEager(pc, out)
+    let t: OrcTable | null | undefined
+    if (pc >= this.lastLo && pc < this.lastHi) t = this.lastTable
+    else {
+      const locs = this.initialLoc
+      let hi = locs.length - 1
+      if (hi < 0 || !(pc >= locs[0]!)) return false
+      let lo = 0
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1
+        if (locs[mid]! <= pc) lo = mid
+        else hi = mid - 1
+      }
+      t = this.tables.get(lo)
+      if (t === undefined) {
+        t = this.compileRow(lo)
+        if (this.eager !== undefined) return this.findEager(pc, out)
+        this.tables.set(lo, t)
+      }
+      // Search-table row `lo` owns [locs[lo], locs[lo + 1]): remember it for the next lookup.
+      this.lastLo = locs[lo]!
+      this.lastHi = lo + 1 < locs.length ? locs[lo + 1]! : Number.POSITIVE_INFINITY
+      this.lastTable = t
+    }
+    if (t === null) return false
+    const i = t.find(pc)
+    if (i < 0) return false
+    out.table = t
+    out.index = i
+    return true
+  }
+
+  private findEager(pc: number, out: EntryRef): boolean {
+    const t = this.eager!
+    const i = t.find(pc)
+    if (i < 0) return false
+    out.table = t
+    out.index = i
+    return true
+  }
+
+  /** Compile the FDE of search-table row k; null when the FDE is unusable (the eager walk skips it too). */
+  private compileRow(k: number): OrcTable | null {
+    const fde = this.parser.parseAt(this.fdeOffset[k]!)
+    if (typeof fde === 'string') {
+      this.stats[fde]++
+      return null
+    }
+    const begin = fde.pcBegin[0]!
+    const end = fde.pcEnd[0]!
+    const next = k + 1 < this.initialLoc.length ? this.initialLoc[k + 1]! : Number.POSITIVE_INFINITY
+    let consistent = begin === this.initialLoc[k] && end <= next
+    if (consistent && k > 0) {
+      const prev = this.parser.parseAt(this.fdeOffset[k - 1]!)
+      if (typeof prev !== 'string' && prev.pcEnd[0]! > begin) consistent = false
+    }
+    if (!consistent) {
+      const whole = compileBinaryTable(this.elf, this.opts)
+      this.eager = whole.table
+      this.stats = whole.stats
+      this.tables.clear()
+      return null
+    }
+    this.compiledFdes++
+    return this.compiler.compile([{ list: fde, index: 0 }], this.stats)
+  }
+}
+
+/**
+ * A LazyBinaryTable for `elf`, or undefined when the lazy path does not apply and the caller should
+ * compile eagerly: no .eh_frame or .eh_frame_hdr (or no search table in it, or one not strictly
+ * sorted), .eh_frame_hdr not pointing at .eh_frame, or .debug_frame FDEs to merge (in the binary or
+ * its debug file).
+ */
+export function openLazyBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {}): LazyBinaryTable | undefined {
+  const ehSec = elf.section('.eh_frame')
+  const hdrSec = elf.section('.eh_frame_hdr')
+  if (ehSec === undefined || hdrSec === undefined || (ehSec.flags & SHF_COMPRESSED) !== 0) return undefined
+  if (elf.section('.debug_frame') !== undefined || opts.debugFile?.section('.debug_frame') !== undefined) return undefined
+  let hdr
+  try {
+    hdr = parseEhFrameHdr(elf.sectionData(hdrSec), hdrSec.addr)
+  } catch (e) {
+    if (e instanceof UnwindInfoError) return undefined
+    throw e
+  }
+  const n = hdr.initialLoc.length
+  if (n === 0 || hdr.ehFramePtr !== ehSec.addr) return undefined
+  const locs = hdr.initialLoc
+  for (let i = 1; i < n; i++) if (!(locs[i]! > locs[i - 1]!)) return undefined
+  const bytes = elf.sectionData(ehSec)
+  if (bytes.byteLength === 0) return undefined
+  const offsets = new Float64Array(n)
+  for (let i = 0; i < n; i++) offsets[i] = hdr.fdeAddr[i]! - ehSec.addr
+  const parser = new SingleFdeParser({ kind: 'eh_frame', bytes, bases: pointerBases(elf, ehSec) })
+  return new LazyBinaryTable(elf, opts, locs, offsets, parser)
 }

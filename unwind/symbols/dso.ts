@@ -6,10 +6,10 @@
 import { existsSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { ElfFile, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbol } from '../../parsers/elf/elf-file.js'
+import { ElfFile, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbolColumns } from '../../parsers/elf/elf-file.js'
 import type { Diagnostics } from '../diagnostics.js'
 import type { Mapping } from '../process/address-space.js'
-import { SymbolTable, type RawSymbol } from './symbol-table.js'
+import { SymbolTable } from './symbol-table.js'
 import { pltSymbols } from './plt-symbols.js'
 import { findVdsoImage } from './vdso.js'
 import { cacheDirFromEnv } from '../orc/table-cache.js'
@@ -29,6 +29,10 @@ export class Dso {
   private debugFile: ElfFile | undefined | null = null
   private symtab: SymbolTable | undefined
   private plt: SymbolTable | undefined
+  private readonly lookupResult = { table: undefined as unknown as SymbolTable, index: -1 }
+  private readonly biases = new WeakMap<Mapping, number>()
+  private lastBiasMapping: Mapping | undefined
+  private lastBias = 0
 
   constructor(
     readonly filename: string,
@@ -66,7 +70,7 @@ export class Dso {
   }
 
   get symbols(): SymbolTable {
-    if (!this.symtab) this.symtab = new SymbolTable(this.readSymbols())
+    if (!this.symtab) this.symtab = this.readSymbols()
     return this.symtab
   }
 
@@ -80,15 +84,34 @@ export class Dso {
     return this.plt
   }
 
-  /** Index and table of the symbol naming svma, or index -1. */
+  /** Index and table of the symbol naming svma, or index -1. The result object is reused by the next call. */
   lookup(svma: number): { table: SymbolTable; index: number } {
+    const r = this.lookupResult
     const i = this.symbols.find(svma)
-    if (i >= 0) return { table: this.symbols, index: i }
-    return { table: this.pltSymbols, index: this.pltSymbols.find(svma) }
+    if (i >= 0) {
+      r.table = this.symbols
+      r.index = i
+      return r
+    }
+    r.table = this.pltSymbols
+    r.index = this.pltSymbols.find(svma)
+    return r
   }
 
-  /** runtime address - bias = svma, for an address inside `m`. */
+  /** runtime address - bias = svma, for an address inside `m` (cached per mapping: it is asked per frame). */
   bias(m: Mapping): number {
+    if (m === this.lastBiasMapping) return this.lastBias
+    let b = this.biases.get(m)
+    if (b === undefined) {
+      b = this.computeBias(m)
+      this.biases.set(m, b)
+    }
+    this.lastBiasMapping = m
+    this.lastBias = b
+    return b
+  }
+
+  private computeBias(m: Mapping): number {
     const elf = this.elf
     if (!elf) return m.start - m.pgoff
     const seg =
@@ -98,19 +121,33 @@ export class Dso {
     return m.start - m.pgoff + seg.offset - seg.vaddr
   }
 
-  private readSymbols(): RawSymbol[] {
+  /**
+   * The ELF's code symbols: .symtab, else the debug file's .symtab, else .dynsym; built from the
+   * symbol columns without an object per symbol, names decoded only when printed.
+   */
+  private readSymbols(): SymbolTable {
     const elf = this.elf
-    if (!elf) return []
-    let syms = elf.symbols('symtab')
-    if (syms.length === 0) {
+    if (!elf) return new SymbolTable([])
+    let cols = nonEmpty(elf.symbolColumns('symtab'))
+    if (!cols) {
       const dbg = this.debugElf
-      syms = dbg ? dbg.symbols('symtab') : []
-      if (syms.length === 0) syms = elf.symbols('dynsym')
+      cols = nonEmpty(dbg?.symbolColumns('symtab')) ?? elf.symbolColumns('dynsym')
     }
-    const codeSections = new Set(elf.sections.filter((s) => (s.flags & 4) !== 0 && s.type !== SHT_NOBITS).map((s) => s.index))
-    return syms
-      .filter((s) => isCodeSymbol(s, codeSections))
-      .map((s) => ({ start: s.value, size: s.size, name: s.name, bind: s.bind }))
+    if (!cols) return new SymbolTable([])
+    const codeSections = new Uint8Array(0x10000)
+    for (const s of elf.sections) if ((s.flags & 4) !== 0 && s.type !== SHT_NOBITS && s.index < 0x10000) codeSections[s.index] = 1
+    const rows = new Uint32Array(cols.count)
+    const bind = new Uint8Array(cols.count)
+    let n = 0
+    for (let i = 0; i < cols.count; i++) {
+      bind[i] = cols.info[i]! >> 4
+      if (isCodeSymbol(cols, i, codeSections)) rows[n++] = i
+    }
+    const c = cols
+    return new SymbolTable(
+      { count: c.count, start: c.value, size: c.size, bind, name: (i) => c.name(i), nameEmpty: (i) => c.nameEmpty(i), nameShape: (i) => c.nameShape(i) },
+      rows.subarray(0, n),
+    )
   }
 
   private locate(): string | undefined {
@@ -177,11 +214,17 @@ export class Dso {
   }
 }
 
-function isCodeSymbol(s: ElfSymbol, codeSections: Set<number>): boolean {
-  if (s.shndx === 0 || s.shndx >= 0xff00 || s.name === '') return false
-  if (s.type === STT_FUNC || s.type === STT_GNU_IFUNC) return true
+function nonEmpty(c: ElfSymbolColumns | undefined): ElfSymbolColumns | undefined {
+  return c && c.count > 0 ? c : undefined
+}
+
+function isCodeSymbol(c: ElfSymbolColumns, i: number, codeSections: Uint8Array): boolean {
+  const shndx = c.shndx[i]!
+  if (shndx === 0 || shndx >= 0xff00 || c.nameEmpty(i)) return false
+  const type = c.info[i]! & 15
+  if (type === STT_FUNC || type === STT_GNU_IFUNC) return true
   // perf also keeps untyped labels inside code sections (hand-written assembly).
-  return s.type === 0 && codeSections.has(s.shndx)
+  return type === 0 && codeSections[shndx] === 1
 }
 
 function isFile(p: string): boolean {

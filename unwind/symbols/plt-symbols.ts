@@ -3,7 +3,7 @@
  * stub i of .plt.sec (IBT builds) or of .plt after its 16-byte header belongs to relocation i and
  * is named "<symbol>@plt" ("@plt" alone for IRELATIVE slots, which name no symbol).
  */
-import type { ElfFile } from '../../parsers/elf/elf-file.js'
+import { SHT_DYNSYM, type ElfFile } from '../../parsers/elf/elf-file.js'
 import type { RawSymbol } from './symbol-table.js'
 
 const X86_64_PLT_ENTRY = 16
@@ -18,13 +18,13 @@ export function pltSymbols(elf: ElfFile): RawSymbol[] {
   // Read .rela.plt by its own index: its sh_info names .got.plt or 0 depending on the linker.
   const relocs = elf.relocationsAt(rela.index)
   const symtab = elf.sections[rela.link]
-  const syms = symtab ? elf.symbolsOf(symtab) : elf.symbols('dynsym')
+  const syms = symtab ?? elf.sections.find((s) => s.type === SHT_DYNSYM)
   let addr = plt.addr + (sec ? 0 : X86_64_PLT_HEADER)
   const end = plt.addr + plt.size
   const out: RawSymbol[] = []
   for (const r of relocs) {
     if (addr + X86_64_PLT_ENTRY > end) break
-    const name = syms[r.symIndex]?.name ?? ''
+    const name = syms !== undefined ? elf.symbolName(syms, r.symIndex) : ''
     out.push({ start: addr, size: X86_64_PLT_ENTRY, name: `${name}@plt`, bind: STB_GLOBAL })
     addr += X86_64_PLT_ENTRY
   }

@@ -2,6 +2,11 @@
  * A sorted, immutable symbol table: parallel arrays, binary search for the rightmost start <= addr.
  * Zero-size symbols extend to the next symbol's start (perf's symbols__fixup_end), so a label in
  * hand-written assembly still names the code after it.
+ *
+ * Built either from RawSymbol objects (kallsyms, perf maps, PLT stubs) or from columns
+ * (SymbolColumns: typed arrays plus a name accessor, what ElfSymbolColumns gives): there no object
+ * is made per symbol and a name is decoded only when name(i) is first asked for it (or when two
+ * aliases tie on everything before the name in choose_best_symbol's order).
  */
 import type { Addr } from '../../parsers/common/addr.js'
 
@@ -13,28 +18,76 @@ export interface RawSymbol {
   bind?: number
 }
 
+/** Candidate symbols as columns (the constructor's `rows` may select some of them). */
+export interface SymbolColumns {
+  count: number
+  start: Float64Array
+  size: Float64Array
+  /** ELF binding per row; undefined entries / no array = none (like RawSymbol.bind absent). */
+  bind?: Uint8Array
+  name(row: number): string
+  /** True when row's name is empty; rows with empty names are dropped. */
+  nameEmpty(row: number): boolean
+  /**
+   * Optional: leading underscores | length << 16 of row's name (length in UTF-16 units, as
+   * string.length), or -1 when that needs decoding (non-ASCII, very long names).
+   */
+  nameShape?(row: number): number
+}
+
+const NO_BIND = 255
+
 export class SymbolTable {
   readonly starts: Float64Array
   readonly ends: Float64Array
-  readonly names: string[]
+  /** Source row of each symbol, for name(). */
+  private readonly rows: Uint32Array
+  private readonly nameOf: (row: number) => string
+  private readonly nameCache: (string | undefined)[]
+  private allNames: string[] | undefined
 
-  constructor(symbols: RawSymbol[]) {
-    const sorted = dedupe(symbols.filter((s) => s.name !== '').sort((a, b) => a.start - b.start))
-    const n = sorted.length
+  /** `rows`, when given, are the column rows to use, none of them with an empty name. */
+  constructor(symbols: RawSymbol[] | SymbolColumns, rows?: Uint32Array) {
+    const cols = Array.isArray(symbols) ? rawColumns(symbols) : symbols
+    const chosen = choose(cols, rows)
+    const n = chosen.length
     this.starts = new Float64Array(n)
     this.ends = new Float64Array(n)
-    this.names = new Array<string>(n)
+    this.rows = chosen
+    for (let i = 0; i < n; i++) this.starts[i] = cols.start[chosen[i]!]!
     for (let i = 0; i < n; i++) {
-      const s = sorted[i]!
-      this.starts[i] = s.start
-      const next = i + 1 < n ? sorted[i + 1]!.start : s.start + 4096
-      this.ends[i] = s.size > 0 ? s.start + s.size : next
-      this.names[i] = s.name
+      const r = chosen[i]!
+      const start = this.starts[i]!
+      const size = cols.size[r]!
+      const next = i + 1 < n ? this.starts[i + 1]! : start + 4096
+      this.ends[i] = size > 0 ? start + size : next
     }
+    this.nameOf = (row) => cols.name(row)
+    this.nameCache = new Array<string | undefined>(n)
   }
 
   get length(): number {
     return this.starts.length
+  }
+
+  /** Name of symbol i (decoded on first use, then cached). */
+  name(i: number): string {
+    let s = this.nameCache[i]
+    if (s === undefined) {
+      s = this.nameOf(this.rows[i]!)
+      this.nameCache[i] = s
+    }
+    return s
+  }
+
+  /** Every name, in table order (decodes them all: prefer name(i)). */
+  get names(): readonly string[] {
+    if (this.allNames === undefined) {
+      const a = new Array<string>(this.length)
+      for (let i = 0; i < a.length; i++) a[i] = this.name(i)
+      this.allNames = a
+    }
+    return this.allNames
   }
 
   /** Index of the symbol containing addr, or -1. */
@@ -55,18 +108,83 @@ export class SymbolTable {
   }
 }
 
-/** Keep one symbol per start address (aliases such as __GI___mmap64 / __mmap / mmap). */
-function dedupe(sorted: RawSymbol[]): RawSymbol[] {
-  const out: RawSymbol[] = []
-  for (const s of sorted) {
-    const prev = out[out.length - 1]
-    if (prev && prev.start === s.start) {
-      if (better(s, prev)) out[out.length - 1] = s
+function rawColumns(symbols: RawSymbol[]): SymbolColumns {
+  const n = symbols.length
+  const start = new Float64Array(n)
+  const size = new Float64Array(n)
+  const bind = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    const s = symbols[i]!
+    start[i] = s.start
+    size[i] = s.size
+    bind[i] = s.bind === undefined ? NO_BIND : s.bind
+  }
+  return { count: n, start, size, bind, name: (i) => symbols[i]!.name, nameEmpty: (i) => symbols[i]!.name === '' }
+}
+
+/**
+ * Rows with a name, sorted by start (equal starts keep row order, as a stable sort would), one per
+ * start address: aliases such as __GI___mmap64 / __mmap / mmap are reduced with `better`.
+ */
+function choose(cols: SymbolColumns, rows: Uint32Array | undefined): Uint32Array {
+  const count = rows ? rows.length : cols.count
+  let keep = new Uint32Array(count)
+  let k = 0
+  if (rows) {
+    // The caller selected rows already (and left out empty names: see the constructor).
+    keep.set(rows)
+    k = count
+  } else for (let j = 0; j < count; j++) if (!cols.nameEmpty(j)) keep[k++] = j
+  keep = keep.subarray(0, k)
+  const start = cols.start
+  let sorted = true
+  for (let i = 1; i < k && sorted; i++) if (start[keep[i]!]! < start[keep[i - 1]!]!) sorted = false
+  if (!sorted) sortByStart(keep, start)
+  const out = new Uint32Array(k)
+  let n = 0
+  for (let i = 0; i < k; i++) {
+    const r = keep[i]!
+    if (n > 0 && start[out[n - 1]!] === start[r]) {
+      if (better(cols, r, out[n - 1]!)) out[n - 1] = r
       continue
     }
-    out.push(s)
+    out[n++] = r
   }
-  return out
+  return out.slice(0, n)
+}
+
+/** Sort row indices by start; equal starts stay in their current order (the position breaks ties). */
+function sortByStart(keep: Uint32Array, start: Float64Array): void {
+  const n = keep.length
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < n; i++) {
+    const v = start[keep[i]!]!
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  let posBits = 1
+  while (2 ** posBits < n) posBits++
+  const scale = 2 ** posBits
+  if ((max - min + 1) * scale <= Number.MAX_SAFE_INTEGER) {
+    // (start - min, position) packed into one exact double: a native numeric sort, no comparator.
+    const keys = new Float64Array(n)
+    for (let i = 0; i < n; i++) keys[i] = (start[keep[i]!]! - min) * scale + i
+    keys.sort()
+    const copy = keep.slice()
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!
+      keep[i] = copy[k - Math.floor(k / scale) * scale]!
+    }
+    return
+  }
+  const pos = new Uint32Array(n)
+  for (let i = 0; i < n; i++) pos[i] = i
+  const keys = new Float64Array(n)
+  for (let i = 0; i < n; i++) keys[i] = start[keep[i]!]!
+  pos.sort((a, b) => keys[a]! - keys[b]! || a - b)
+  const copy = keep.slice()
+  for (let i = 0; i < n; i++) keep[i] = copy[pos[i]!]!
 }
 
 const STB_GLOBAL = 1
@@ -75,20 +193,37 @@ const STB_WEAK = 2
 /**
  * perf's choose_best_symbol (tools/perf/util/symbol.c), so names match perf script: prefer a
  * sized symbol, then non-weak, then global, then fewer leading underscores, then the longer name;
- * on a full tie the first one stays.
+ * on a full tie the first one stays. Names are decoded only when everything before them ties.
  */
-function better(b: RawSymbol, a: RawSymbol): boolean {
-  if ((a.size > 0) !== (b.size > 0)) return b.size > 0
-  const aw = a.bind === STB_WEAK
-  const bw = b.bind === STB_WEAK
+function better(cols: SymbolColumns, b: number, a: number): boolean {
+  const as = cols.size[a]!
+  const bs = cols.size[b]!
+  if (as > 0 !== bs > 0) return bs > 0
+  const ab = cols.bind ? cols.bind[a]! : NO_BIND
+  const bb = cols.bind ? cols.bind[b]! : NO_BIND
+  const aw = ab === STB_WEAK
+  const bw = bb === STB_WEAK
   if (aw !== bw) return aw
-  const ag = a.bind === STB_GLOBAL
-  const bg = b.bind === STB_GLOBAL
+  const ag = ab === STB_GLOBAL
+  const bg = bb === STB_GLOBAL
   if (ag !== bg) return bg
-  const au = underscores(a.name)
-  const bu = underscores(b.name)
+  if (cols.nameShape) {
+    // Leading underscores and length straight from the string table (no decoding).
+    const sa = cols.nameShape(a)
+    const sb = cols.nameShape(b)
+    if (sa >= 0 && sb >= 0) {
+      const au = sa & 0xffff
+      const bu = sb & 0xffff
+      if (au !== bu) return bu < au
+      return sb >>> 16 > sa >>> 16
+    }
+  }
+  const an = cols.name(a)
+  const bn = cols.name(b)
+  const au = underscores(an)
+  const bu = underscores(bn)
   if (au !== bu) return bu < au
-  return b.name.length > a.name.length
+  return bn.length > an.length
 }
 
 function underscores(name: string): number {

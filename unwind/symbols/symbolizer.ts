@@ -98,7 +98,7 @@ export class Symbolizer {
     const svma = addr - dso.bias(m)
     const { table, index } = dso.lookup(svma)
     if (index >= 0) {
-      out.symbol = demangle(table.names[index]!)
+      out.symbol = demangle(table.name(index))
       out.symOffset = svma - table.starts[index]!
     }
     return out
@@ -118,7 +118,7 @@ export class Symbolizer {
     const at = addr + this.kallsymsShift
     const i = k.table.find(at)
     if (i < 0) return out
-    out.symbol = k.table.names[i]
+    out.symbol = k.table.name(i)
     out.symOffset = at - k.table.starts[i]!
     const mod = k.modules[i]
     if (mod) out.dso = `[${mod}]`
@@ -140,7 +140,7 @@ export class Symbolizer {
     if (map && i >= 0) {
       out.kind = 'jit'
       out.dso = `/tmp/perf-${pid}.map`
-      out.symbol = map.table.names[i]
+      out.symbol = map.table.name(i)
       out.symOffset = addr - map.table.starts[i]!
       return out
     }
