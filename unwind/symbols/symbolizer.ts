@@ -120,7 +120,7 @@ export class Symbolizer {
     if (i < 0) return out
     out.symbol = k.table.name(i)
     out.symOffset = at - k.table.starts[i]!
-    const mod = k.modules[i]
+    const mod = k.moduleOf(i)
     if (mod) out.dso = `[${mod}]`
     return out
   }
