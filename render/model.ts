@@ -27,6 +27,11 @@ export interface ResolvedFrame {
   dso: string | undefined
   /** The address as perf script prints it: map-relative (file offset based) for file-backed user code, else addr. */
   relAddr: Addr
+  /**
+   * Exact hex of a value too large for a number (a non-canonical garbage entry of a
+   * frame-pointer callchain); printed instead of relAddr when present.
+   */
+  addrHex?: string
   kind: FrameKind
   reliability: Reliability
 }

@@ -101,7 +101,7 @@ export class SampleStore implements Iterable<ResolvedSample> {
   }
 
   private frameId(f: ResolvedFrame): number {
-    const key = `${f.addr}\0${f.relAddr}\0${f.reliability}\0${f.kind}\0${f.dso ?? ''}\0${f.symbol ?? ''}\0${f.symOffset}`
+    const key = `${f.addrHex ?? f.addr}\0${f.relAddr}\0${f.reliability}\0${f.kind}\0${f.dso ?? ''}\0${f.symbol ?? ''}\0${f.symOffset}`
     let id = this.frameIds.get(key)
     if (id === undefined) {
       id = this.frames.length

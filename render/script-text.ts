@@ -45,7 +45,7 @@ export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): 
 export function formatFrame(f: ResolvedFrame): string {
   const mark = f.reliability === 'reliable' ? '' : '? '
   const sym = f.symbol !== undefined ? `${f.symbol}+0x${f.symOffset.toString(16)}` : '[unknown]'
-  return `${addrHex(f.relAddr).padStart(16)} ${mark}${sym} (${f.dso ?? '[unknown]'})`
+  return `${(f.addrHex ?? addrHex(f.relAddr)).padStart(16)} ${mark}${sym} (${f.dso ?? '[unknown]'})`
 }
 
 /**
@@ -65,6 +65,7 @@ const lineCache = new Map<number, CachedLine>()
 const LINE_CACHE_MAX = 1 << 16
 
 function frameLine(f: ResolvedFrame): string {
+  if (f.addrHex !== undefined) return '\t' + formatFrame(f) + '\n' // inexact f.addr: not a cache key
   const reliable = f.reliability === 'reliable'
   const c = lineCache.get(f.addr)
   if (

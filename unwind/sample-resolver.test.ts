@@ -4,6 +4,7 @@ import { Diagnostics } from './diagnostics.js'
 import { Machine } from './process/machine.js'
 import { SampleResolver } from './sample-resolver.js'
 import { Symbolizer } from './symbols/symbolizer.js'
+import { formatFrame } from '../render/script-text.js'
 
 const BPF_PROG = -0x3f000000 // 0xffffffffc1000000, where the kernel puts BPF JIT images
 const K1 = -0x7e000000
@@ -34,5 +35,22 @@ describe('SampleResolver kernel callchains', () => {
     const s = resolve(sample([PerfContext.KERNEL, K1, K1 + 0x40, PerfContext.USER, 0x401000]))
     expect(s.frames.every((f) => f.reliability === 'reliable')).toBe(true)
     expect(s.frames.map((f) => f.kind)).toEqual(['kernel', 'kernel', 'unknown'])
+  })
+})
+
+describe('SampleResolver garbage callchain entries', () => {
+  it('keeps a non-canonical u64 exact (a number cannot hold it)', () => {
+    const { resolve } = resolver()
+    const bytes = new Uint8Array(3 * 8)
+    const v = new DataView(bytes.buffer)
+    v.setBigInt64(0, -512n, true) // PERF_CONTEXT_USER
+    v.setBigUint64(8, 0x401000n, true)
+    v.setBigUint64(16, 0x3930333438303538n, true) // ASCII digits read as a return address
+    const rec = sample([PerfContext.USER, 0x401000, Number(0x3930333438303538n)])
+    rec.callchainBytes = bytes
+    const s = resolve(rec)
+    expect(s.frames[1]!.addrHex).toBe('3930333438303538')
+    expect(formatFrame(s.frames[1]!)).toBe('3930333438303538 [unknown] ([unknown])')
+    expect(s.frames[0]!.addrHex).toBeUndefined()
   })
 })

@@ -59,12 +59,14 @@ export class SampleResolver {
     const user = this.userUnwinder?.unwind(s)
     const fakeRegs = this.hasFakeRegs(s)
     let chain = s.callchain
+    let raw = s.callchainBytes
     if (chain && fakeRegs) {
+      raw = undefined // entries move; the few garbage values in such a chain print rounded
       // The fix-up edits in place; the record may be resolved again (compare), so work on a copy.
       const copy = Float64Array.from(chain)
       chain = copy.subarray(0, dropDuplicatedFirstKernelEntry(copy, this.osRelease))
     }
-    if (chain && chain.length > 0) this.addCallchain(pid, chain, frames, user !== undefined)
+    if (chain && chain.length > 0) this.addCallchain(pid, chain, raw, frames, user !== undefined)
     else if (s.ip !== undefined && !user) frames.push(this.frame(pid, s.ip, 'reliable'))
     let rooted = false
     let truncated = false
@@ -101,7 +103,7 @@ export class SampleResolver {
   }
 
   /** Walk callchain entries; markers switch context. With a user unwinder, user entries are skipped. */
-  private addCallchain(pid: number, chain: Float64Array, frames: ResolvedFrame[], kernelOnly: boolean): void {
+  private addCallchain(pid: number, chain: Float64Array, raw: Uint8Array | undefined, frames: ResolvedFrame[], kernelOnly: boolean): void {
     let inUser = false
     for (let i = 0; i < chain.length; i++) {
       const a = chain[i]!
@@ -110,7 +112,9 @@ export class SampleResolver {
         continue
       }
       if (inUser && kernelOnly) continue
-      frames.push(this.frame(pid, a, 'reliable'))
+      const f = this.frame(pid, a, 'reliable')
+      if (!Number.isSafeInteger(a) && raw && raw.length >= (i + 1) * 8) f.addrHex = exactHex(raw, i * 8)
+      frames.push(f)
     }
   }
 
@@ -131,4 +135,9 @@ function markBelowBpf(frames: ResolvedFrame[], machine: Machine): void {
     if (below && f.reliability === 'reliable') f.reliability = 'kernel-bpf'
     if (!below && machine.findKsymbol(f.addr)) below = true
   }
+}
+
+/** Exact lowercase hex of the little-endian u64 at `off`. */
+function exactHex(raw: Uint8Array, off: number): string {
+  return new DataView(raw.buffer, raw.byteOffset + off, 8).getBigUint64(0, true).toString(16)
 }

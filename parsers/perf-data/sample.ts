@@ -65,12 +65,17 @@ function parseRead(c: Cursor, readFormat: number): ReadValues {
   return out
 }
 
-/** Callchain entries as Addr; PERF_CONTEXT_* markers stay in place as negative values. */
-function parseCallchain(c: Cursor): Float64Array {
+/**
+ * Callchain entries as Addr; PERF_CONTEXT_* markers stay in place as negative values. The raw
+ * bytes are kept as a view too: a garbage entry (a frame-pointer chain through code without frame
+ * pointers reads any stack word) can be far from canonical and is only exact as a u64.
+ */
+function parseCallchain(c: Cursor, rec: SampleRecord): Float64Array {
   const nr = length(c, 8, 'callchain nr')
   const p = need(c, nr * 8, 'callchain')
   const out = new Float64Array(nr)
   for (let i = 0; i < nr; i++) out[i] = readAddr(c.view, p + i * 8)
+  rec.callchainBytes = c.bytes.subarray(p, p + nr * 8)
   return out
 }
 
@@ -163,7 +168,7 @@ export function parseSample(
   if (!(st & S.PERIOD) && !info.attr.freq) rec.period = info.attr.samplePeriod
   parseHead(c, st, rec)
   if (st & S.READ) rec.read = parseRead(c, info.attr.readFormat)
-  if (st & S.CALLCHAIN) rec.callchain = parseCallchain(c)
+  if (st & S.CALLCHAIN) rec.callchain = parseCallchain(c, rec)
   if (st & S.RAW) {
     const p = need(c, 4, 'raw size')
     const n = view.getUint32(p, true)

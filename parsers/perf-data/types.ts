@@ -63,6 +63,8 @@ export interface SampleRecord {
   cpu?: number
   period?: number
   callchain?: Float64Array
+  /** The callchain's raw u64s (a view), for entries a number cannot hold exactly. */
+  callchainBytes?: Uint8Array
   raw?: Uint8Array
   regsUser?: RegsSample
   stackUser?: Uint8Array
