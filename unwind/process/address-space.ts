@@ -5,6 +5,7 @@
  * overlapped parts of older mappings are trimmed, not dropped.
  */
 import type { Addr } from '../../parsers/common/addr.js'
+import { findContaining } from './ranges.js'
 
 export interface Mapping {
   start: Addr
@@ -56,19 +57,8 @@ export class AddressSpace {
   find(addr: Addr): Mapping | undefined {
     const last = this.last
     if (last && addr >= last.start && addr < last.end) return last
-    const maps = this.maps
-    let lo = 0
-    let hi = maps.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      const m = maps[mid]!
-      if (addr < m.start) hi = mid - 1
-      else if (addr >= m.end) lo = mid + 1
-      else {
-        this.last = m
-        return m
-      }
-    }
-    return undefined
+    const m = findContaining(this.maps, addr)
+    if (m) this.last = m
+    return m
   }
 }

@@ -14,6 +14,7 @@ import {
   type PerfRecord,
 } from '../../parsers/perf-data/types.js'
 import { AddressSpace, type Mapping } from './address-space.js'
+import { findContaining } from './ranges.js'
 
 /** perf's HOST_KERNEL_ID: kernel and module mappings carry pid -1 (u32 0xffffffff). */
 const KERNEL_PID = -1
@@ -84,17 +85,7 @@ export class Machine {
 
   /** The KSYMBOL (BPF program / trampoline) containing addr, if any. */
   findKsymbol(addr: Addr): { start: Addr; end: Addr; name: string; type: number } | undefined {
-    const k = this.ksymbols
-    let lo = 0
-    let hi = k.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      const e = k[mid]!
-      if (addr < e.start) hi = mid - 1
-      else if (addr >= e.end) lo = mid + 1
-      else return e
-    }
-    return undefined
+    return findContaining(this.ksymbols, addr)
   }
 
   private mmap(r: MmapRecord): void {
