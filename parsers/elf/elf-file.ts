@@ -9,9 +9,9 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { ElfError } from '../common/errors.js'
 import { cstring, viewOf } from './bytes.js'
 import { ElfSymbolColumns } from './symbol-columns.js'
+import { readAddr, readU64, type Addr } from '../common/addr.js'
 
 export { ElfSymbolColumns }
-import { readAddr, readU64, type Addr } from '../common/addr.js'
 
 export const ET_REL = 1
 export const ET_EXEC = 2
