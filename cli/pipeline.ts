@@ -67,6 +67,7 @@ export async function runPipeline(
   const reader = await openPerfData(opts.input === '-' ? process.stdin : opts.input)
   const machine = new Machine()
   let resolver: SampleResolver | undefined
+  let unwinder: UserUnwinder | undefined
   let ctx: PipelineContext | undefined
   const counts: PipelineCounts = { lostSamples: 0, unknownRecords: 0 }
   for await (const rec of reader.records()) {
@@ -81,11 +82,14 @@ export async function runPipeline(
       const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
       const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kernelSymbols(opts, file, diag), buildIds }, diag)
       ctx = { reader, machine, symbolizer, diag }
-      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), makeUnwinder?.(ctx), file.osRelease)
+      unwinder = makeUnwinder?.(ctx)
+      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder, file.osRelease)
     }
     await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file, ctx!)
   }
   counts.unknownRecords = reader.stats.skippedUnknown
+  const walkEnds = unwinder?.walkEnds()
+  if (walkEnds && Object.keys(walkEnds).length > 0) counts.walkEnds = walkEnds
   if (reader.error) counts.readError = `${opts.input}: ${reader.error.message}`
   return { file: reader.file, counts, diag }
 }

@@ -74,4 +74,9 @@ export interface PipelineCounts {
   unknownRecords: number
   /** A fault that ended reading early (what, where), if any. */
   readError?: string
+  /**
+   * How the user-stack walks ended, by reason (end-of-stack, truncated, wrong-direction,
+   * bad-read, ...): damaged stacks end their walk early and are counted here.
+   */
+  walkEnds?: Record<string, number>
 }

@@ -33,6 +33,8 @@ export interface UnwindSummary {
   lostSamples: number
   unknownRecords: number
   readError?: string
+  /** How user-stack walks ended, by reason (dwarf recordings). */
+  walkEnds?: Record<string, number>
 }
 
 export interface ReportOptions {
@@ -131,6 +133,7 @@ export function summarizeUnwinding(samples: readonly ResolvedSample[], meta: Pro
     unknownRecords: counts?.unknownRecords ?? 0,
   }
   if (counts?.readError !== undefined) sum.readError = counts.readError
+  if (counts?.walkEnds !== undefined) sum.walkEnds = counts.walkEnds
   for (const s of samples) {
     if (s.rooted) sum.rootedSamples++
     if (s.stackTruncated) sum.truncatedStackSamples++

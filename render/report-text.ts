@@ -107,6 +107,10 @@ function summaryLines(r: UnwindSummary): string[] {
     ['fake registers (tracepoint/software)', share(r.fakeRegsSamples, r.samples)],
     ['lost samples', `${r.lostSamples}`],
   ]
+  if (r.walkEnds !== undefined) {
+    const ends = Object.entries(r.walkEnds).sort((a, b) => b[1] - a[1])
+    rows.push(['user stack walks ended by', ends.map(([k, n]) => `${k} ${n}`).join(', ')])
+  }
   if (r.unknownRecords > 0) rows.push(['unknown records skipped', `${r.unknownRecords}`])
   if (r.readError !== undefined) rows.push(['read stopped early', r.readError])
   const w = Math.max(...rows.map(([k]) => k.length))

@@ -21,6 +21,8 @@ export interface UserUnwinder {
    * the sample carries no user registers/stack (the recorded callchain is used instead).
    */
   unwind(sample: SampleRecord): UserFrames | undefined
+  /** How the walks so far ended, by reason name. */
+  walkEnds(): Record<string, number>
 }
 
 export interface UserFrames {

@@ -5,7 +5,7 @@
  */
 import type { SampleRecord } from '../parsers/perf-data/types.js'
 import type { UserFrames, UserUnwinder } from './sample-resolver.js'
-import { FrameBuffer, WalkStatus, isRooted } from './frame-buffer.js'
+import { FrameBuffer, WalkStatus, WALK_STATUS_NAMES, isRooted } from './frame-buffer.js'
 import { unwindOrc } from './orc-unwinder.js'
 import { unwindFramePointer } from './fp-unwinder.js'
 import { loadPerfRegs, RegBit, UnwindRegs } from './regs.js'
@@ -72,6 +72,12 @@ export class UserStackUnwinder implements UserUnwinder {
   private callSites(): void {
     const o = this.out
     for (let i = 0; i < o.length; i++) this.addrs[i] = o.activation[i] ? o.addrs[i]! : o.addrs[i]! - 1
+  }
+
+  walkEnds(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [status, n] of this.counts.byStatus) out[WALK_STATUS_NAMES[status] ?? `status-${status}`] = n
+    return out
   }
 
   private count(status: number): void {
