@@ -17,6 +17,7 @@ export interface InputArgs {
   event?: string
   unwind?: string
   cache?: boolean
+  maxStack?: number
 }
 
 export function withInput<T>(y: Argv<T>): Argv<T & InputArgs> {
@@ -31,7 +32,8 @@ export function withInput<T>(y: Argv<T>): Argv<T & InputArgs> {
     .option('time', { type: 'string', describe: 'time window "start,stop" in seconds' })
     .option('event', { type: 'string', describe: 'only samples of this event' })
     .option('unwind', { type: 'string', choices: ['orc', 'fp'], default: 'orc', describe: 'how to walk captured user stacks (dwarf recordings)' })
-    .option('cache', { type: 'boolean', default: true, describe: 'cache compiled unwind tables (--no-cache turns it off)' }) as Argv<T & InputArgs>
+    .option('cache', { type: 'boolean', default: true, describe: 'cache compiled unwind tables (--no-cache turns it off)' })
+    .option('max-stack', { type: 'number', default: 127, describe: 'deepest user stack to unwind, in frames (perf\'s default 127)' }) as Argv<T & InputArgs>
 }
 
 export function inputPath(a: InputArgs): string {
