@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { filterSamples, makeSampleFilter, parseTimeRange } from './filter.js'
+import { makeSampleFilter, parseTimeRange } from './filter.js'
 import { UsageError } from '../parsers/common/errors.js'
 import { fixtureSamples } from './testdata/fixture-samples.js'
 
 describe('sample filter', () => {
   const all = fixtureSamples()
-  const count = (opts: Parameters<typeof makeSampleFilter>[0]) => [...filterSamples(all, makeSampleFilter(opts))].length
+  const count = (opts: Parameters<typeof makeSampleFilter>[0]) => all.filter(makeSampleFilter(opts)).length
 
   it('filters by comm, pid, tid and event', () => {
     expect(count({})).toBe(143)

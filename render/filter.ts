@@ -67,8 +67,3 @@ export function makeSampleFilter(opts: FilterOptions): SampleFilter {
   }
   return (s) => tests.every((t) => t(s))
 }
-
-/** Lazily keep the samples a filter accepts. */
-export function* filterSamples(samples: Iterable<ResolvedSample>, keep: SampleFilter): Generator<ResolvedSample> {
-  for (const s of samples) if (keep(s)) yield s
-}

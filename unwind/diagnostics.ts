@@ -1,11 +1,10 @@
 /**
  * Warnings that concern the whole run (a missing binary, a build-id mismatch), reported once per
- * subject and printed by the CLI as single stderr lines; plus named counters for the summary.
+ * subject and printed by the CLI as single stderr lines.
  */
 export class Diagnostics {
   private readonly seen = new Set<string>()
   readonly warnings: string[] = []
-  readonly counters = new Map<string, number>()
   /** Called with each new warning as it happens (the CLI prints it). */
   onWarning: ((line: string) => void) | undefined
 
@@ -14,9 +13,5 @@ export class Diagnostics {
     this.seen.add(key)
     this.warnings.push(line)
     this.onWarning?.(line)
-  }
-
-  count(name: string, by = 1): void {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + by)
   }
 }

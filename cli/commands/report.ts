@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import { UsageError } from '../../parsers/common/errors.js'
-import { pickOutputFormat, type OutputFormat } from '../../render/output-format.js'
+import { isBinaryFormat, pickOutputFormat, type OutputFormat } from '../../render/output-format.js'
 import { SampleStore } from '../../render/sample-store.js'
 import { formatReport, reportJson } from '../../render/report-text.js'
 import { renderFlamegraphHtml } from '../../render/flamegraph-html.js'
@@ -35,7 +35,7 @@ export const builder = (y: Argv): Argv<ReportArgs> =>
 
 export async function run(a: ReportArgs): Promise<CommandResult> {
   const format = pickOutputFormat({ output: a.output, format: a.format })
-  if (format === 'pprof' && (a.output === undefined || a.output === '-') && process.stdout.isTTY) {
+  if (isBinaryFormat(format) && (a.output === undefined || a.output === '-') && process.stdout.isTTY) {
     throw new UsageError('pprof output is binary: name a file with -o profile.pb.gz')
   }
   if (a.output !== undefined && a.output !== '-') await write(a.output, '') // fail before the work, not after

@@ -38,8 +38,3 @@ export function parseAddrHex(s: string): Addr {
   const v = BigInt.asIntN(64, BigInt(s.startsWith('0x') ? s : '0x' + s))
   return Number(v)
 }
-
-/** True for x86-64 kernel-half addresses (bit 63 set in the u64). */
-export function isKernelAddr(a: Addr): boolean {
-  return a < 0
-}

@@ -258,11 +258,6 @@ export class ElfFile {
     return { file, crc: viewOf(data).getUint32(crcOff, true) }
   }
 
-  /** The PT_LOAD segment holding file offset `off`, for mapping pgoff → vaddr. */
-  loadSegmentForOffset(off: number): ElfProgramHeader | undefined {
-    return this.programHeaders.find((p) => p.type === PT_LOAD && off >= p.offset && off < p.offset + p.filesz)
-  }
-
   private readProgramHeaders(head: DataView): ElfProgramHeader[] {
     const phoff = readU64(head, 32)
     const phentsize = head.getUint16(54, true)
