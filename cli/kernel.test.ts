@@ -42,7 +42,7 @@ import { ElfFile, STT_FUNC } from '../parsers/elf/elf-file.js'
 import { readKernelOrc } from '../parsers/kernel-orc/kernel-orc.js'
 import { OrcReg, OrcType } from '../unwind/orc/entry.js'
 import { buildModuleOrcTable } from '../unwind/orc/kernel-table.js'
-import { byName, listModules, loadKernelFixtures } from '../unwind/orc/kernel-fixtures.js'
+import { byName, listModules, loadKernelFixtures } from '../unwind/orc/kernel-fixtures.test-util.js'
 import { StackImage } from '../unwind/testdata/synthetic-stack.js'
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js')

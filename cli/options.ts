@@ -43,6 +43,11 @@ export function inputPath(a: InputArgs): string {
   return p === '' ? '-' : p
 }
 
+/** The pipeline's input options from the command line. */
+export function inputOptions(a: InputArgs): { input: string; symfs?: string; kallsyms?: string } {
+  return { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms }
+}
+
 function list(s: string | undefined): string[] | undefined {
   return s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean)
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump } from '../unwind/orc/kernel-fixtures.js'
+import { decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump } from '../unwind/orc/kernel-fixtures.test-util.js'
 
 const CLI = join(import.meta.dirname, '../dist/cli/main.js')
 

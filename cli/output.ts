@@ -3,6 +3,7 @@
  * MB, so it must stream, and `perf-orc script | head` must end quietly (EPIPE is not an error).
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { UsageError } from '../parsers/common/errors.js'
 
 const FLUSH_BYTES = 1 << 16
@@ -63,5 +64,18 @@ export class TextSink {
     if (this.stream !== process.stdout && !this.closed) {
       await new Promise<void>((resolve) => (this.stream as WriteStream).end(() => resolve()))
     }
+  }
+}
+
+/** Write a whole output (a rendered file) to `path`, or to stdout for undefined / "-". */
+export async function writeOutput(path: string | undefined, data: string | Uint8Array): Promise<void> {
+  if (path === undefined || path === '-') {
+    await new Promise<void>((resolve) => process.stdout.write(data, () => resolve()))
+    return
+  }
+  try {
+    await writeFile(path, data)
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
 }

@@ -8,7 +8,6 @@ import { readPerfJson, readPerfJsonHeader } from '../parsers/perf-json/read-perf
 import { PerfJsonError } from '../parsers/perf-json/errors.js'
 import { resolveJsonSample } from '../unwind/json-sample.js'
 import { openPerfData, type PerfDataReader } from '../parsers/perf-data/reader.js'
-import { SampleType } from '../parsers/perf-data/constants.js'
 import { RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
 import type { PerfFile } from '../parsers/perf-data/perf-file.js'
 import { Diagnostics } from '../unwind/diagnostics.js'
@@ -152,4 +151,3 @@ export function hasSampleField(file: PerfFile, bit: number): boolean {
   return file.attrs.some((a) => (a.sampleType & bit) !== 0)
 }
 
-export { SampleType }

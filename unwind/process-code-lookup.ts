@@ -19,8 +19,6 @@ import { OrcTable } from './orc/table.js'
 export class ProcessCodeLookup implements CodeLookup {
   pid = -1
   private readonly tables = new Map<Dso, OrcTable | LazyBinaryTable | undefined>()
-  /** Binaries whose tables came from the cache / were compiled (whole / lazily), for --stats and the bench. */
-  readonly counts = { fromCache: 0, compiled: 0, lazy: 0, noTable: 0 }
   private lastDso: Dso | undefined
   private lastTable: OrcTable | LazyBinaryTable | undefined
 
@@ -62,13 +60,9 @@ export class ProcessCodeLookup implements CodeLookup {
     if (elf) {
       try {
         const lazy = this.cache.noCache || !elf.buildId ? openLazyBinaryTable(elf, { debugFile: dso.debugElf }) : undefined
-        if (lazy !== undefined) {
-          this.counts.lazy++
-          table = lazy
-        } else {
+        if (lazy !== undefined) table = lazy
+        else {
           const t = loadOrCompileTable(elf, { ...this.cache, debugFile: dso.debugElf })
-          if (t.fromCache) this.counts.fromCache++
-          else this.counts.compiled++
           table = t.table.length > 0 ? t.table : undefined
         }
       } catch (e) {
@@ -76,7 +70,6 @@ export class ProcessCodeLookup implements CodeLookup {
         this.diag.warnOnce(`cfi:${dso.filename}`, `${dso.path}: unwind info unreadable (${e.message}); frame-pointer guesses there`)
       }
     }
-    if (!table) this.counts.noTable++
     this.tables.set(dso, table)
     return table
   }

@@ -14,14 +14,6 @@ import type { ProcessCodeLookup } from './process-code-lookup.js'
 
 export type UnwindMode = 'orc' | 'fp'
 
-/** Per-run counters for the unwinding summary. */
-export interface UnwindCounts {
-  walks: number
-  /** Walk ended by status name (END_OF_STACK, TRUNCATED, WRONG_DIRECTION, ...). */
-  byStatus: Map<number, number>
-  fpGuesses: number
-}
-
 export class UserStackUnwinder implements UserUnwinder {
   private readonly regs = new UnwindRegs()
   private readonly mem = new StackMemory()
@@ -29,7 +21,8 @@ export class UserStackUnwinder implements UserUnwinder {
   /** Frame addresses as perf's dwarf unwinders report them: return addresses minus one. */
   private readonly addrs: Float64Array
   private readonly frames: UserFrames
-  readonly counts: UnwindCounts = { walks: 0, byStatus: new Map(), fpGuesses: 0 }
+  /** How many walks ended with each WalkStatus, for the report's summary. */
+  private readonly walkStatus = new Map<number, number>()
 
   constructor(
     private readonly lookup: ProcessCodeLookup,
@@ -76,14 +69,11 @@ export class UserStackUnwinder implements UserUnwinder {
 
   walkEnds(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const [status, n] of this.counts.byStatus) out[WALK_STATUS_NAMES[status] ?? `status-${status}`] = n
+    for (const [status, n] of this.walkStatus) out[WALK_STATUS_NAMES[status] ?? `status-${status}`] = n
     return out
   }
 
   private count(status: number): void {
-    const c = this.counts
-    c.walks++
-    c.byStatus.set(status, (c.byStatus.get(status) ?? 0) + 1)
-    c.fpGuesses += this.out.fpGuesses
+    this.walkStatus.set(status, (this.walkStatus.get(status) ?? 0) + 1)
   }
 }

@@ -3,7 +3,6 @@
  * frame-pointer walk and by the ORC unwinder, side by side: counts, where FP breaks, and (-o
  * diff.html) a differential flamegraph.
  */
-import { writeFile } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import { UsageError } from '../../parsers/common/errors.js'
 import { SampleStore } from '../../render/sample-store.js'
@@ -11,8 +10,9 @@ import { compareJson, compareText, renderCompareHtml, type CompareSample } from 
 import type { ResolvedSample } from '../../render/model.js'
 import { SampleResolver } from '../../unwind/sample-resolver.js'
 import { profileMeta, runPipeline } from '../pipeline.js'
-import { inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
+import { inputOptions, inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
 import { makeUserUnwinder } from '../unwinder.js'
+import { writeOutput } from '../output.js'
 import { warn, type CommandResult } from '../errors.js'
 
 interface CompareArgs extends InputArgs {
@@ -29,14 +29,14 @@ export const builder = (y: Argv): Argv<CompareArgs> =>
 
 export async function run(a: CompareArgs): Promise<CommandResult> {
   if (a.output !== undefined && !a.output.endsWith('.html')) throw new UsageError(`compare -o writes HTML: name the file *.html (got "${a.output}")`)
-  if (a.output !== undefined) await save(a.output, '')
+  if (a.output !== undefined) await writeOutput(a.output, '')
   const keep = sampleFilter(a)
   const orc = new SampleStore()
   const fp = new SampleStore()
   let fpResolver: SampleResolver | undefined
   const fpFactory = makeUserUnwinder(a, 'fp')
   const result = await runPipeline(
-    { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },
+    inputOptions(a),
     (s, rec, file, ctx) => {
       if (!keep(s) || !rec.stackUser) return
       fpResolver ??= new SampleResolver(ctx.machine, ctx.symbolizer, (i) => file.eventName(i), fpFactory(ctx))
@@ -49,7 +49,7 @@ export async function run(a: CompareArgs): Promise<CommandResult> {
   if (orc.length === 0 && result.counts.readError === undefined) {
     throw new UsageError(`${inputPath(a)}: no samples with captured user stacks (record with --call-graph dwarf)`)
   }
-  if (a.output !== undefined) await save(a.output, renderCompareHtml(pairs(fp, orc), profileMeta(result.file, result.counts)))
+  if (a.output !== undefined) await writeOutput(a.output, renderCompareHtml(pairs(fp, orc), profileMeta(result.file, result.counts)))
   const summary = compareJson(pairs(fp, orc))
   process.stdout.write(a.json ? JSON.stringify(summary, null, 2) + '\n' : compareText(summary))
   return { readError: result.counts.readError }
@@ -61,13 +61,5 @@ function* pairs(fp: SampleStore, orc: SampleStore): Generator<CompareSample> {
   for (const o of orc) {
     const f = it.next().value as ResolvedSample
     yield { pid: o.pid, tid: o.tid, comm: o.comm, period: o.period, fp: f.frames, orc: o.frames }
-  }
-}
-
-async function save(path: string, data: string): Promise<void> {
-  try {
-    await writeFile(path, data)
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
 }

@@ -2,7 +2,6 @@
  * `perf-orc report`: the whole profile as a perf-report-style text (default), JSON, or a file
  * picked by -o's extension / --format: HTML flamegraph, speedscope, folded stacks, pprof.
  */
-import { writeFile } from 'node:fs/promises'
 import type { Argv } from 'yargs'
 import { UsageError } from '../../parsers/common/errors.js'
 import { isBinaryFormat, pickOutputFormat, type OutputFormat } from '../../render/output-format.js'
@@ -14,9 +13,10 @@ import { renderFolded } from '../../render/folded.js'
 import { renderPprof } from '../../render/pprof.js'
 import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../../render/model.js'
 import { isJsonInput, profileMeta, runJsonPipeline, runPipeline } from '../pipeline.js'
-import { inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
+import { inputOptions, inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
 import { makeUserUnwinder } from '../unwinder.js'
 import { Progress } from '../progress.js'
+import { writeOutput } from '../output.js'
 import { warn, type CommandResult } from '../errors.js'
 
 interface ReportArgs extends InputArgs {
@@ -38,7 +38,7 @@ export async function run(a: ReportArgs): Promise<CommandResult> {
   if (isBinaryFormat(format) && (a.output === undefined || a.output === '-') && process.stdout.isTTY) {
     throw new UsageError('pprof output is binary: name a file with -o profile.pb.gz')
   }
-  if (a.output !== undefined && a.output !== '-') await write(a.output, '') // fail before the work, not after
+  if (a.output !== undefined && a.output !== '-') await writeOutput(a.output, '') // fail before the work, not after
   const keep = sampleFilter(a)
   const store = new SampleStore()
   const progress = Progress.forFile(inputPath(a))
@@ -54,7 +54,7 @@ export async function run(a: ReportArgs): Promise<CommandResult> {
   if (counts.readError === undefined && store.length === 0) {
     throw new UsageError(`${inputPath(a)}: no samples${a.comm || a.pid || a.tid || a.time || a.event ? ' match the filters' : ''}`)
   }
-  await write(a.output, render(format, store, meta, counts, a.weight === 'samples' ? 'samples' : 'period'))
+  await writeOutput(a.output, render(format, store, meta, counts, a.weight === 'samples' ? 'samples' : 'period'))
   return { readError: counts.readError }
 }
 
@@ -65,7 +65,7 @@ async function readRecording(
   onWarning: (line: string) => void,
 ): Promise<{ meta: ProfileMeta; counts: PipelineCounts }> {
   const result = await runPipeline(
-    { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },
+    inputOptions(a),
     (s, _rec, _file, ctx) => onSample(s, ctx.reader.stats.bytesRead),
     makeUserUnwinder(a),
     onWarning,
@@ -87,17 +87,5 @@ function render(format: OutputFormat, store: SampleStore, meta: ProfileMeta, cou
       return renderFolded(store, { weight })
     case 'pprof':
       return renderPprof(store, {})
-  }
-}
-
-async function write(path: string | undefined, data: string | Uint8Array): Promise<void> {
-  if (path === undefined || path === '-') {
-    await new Promise<void>((resolve) => process.stdout.write(data, () => resolve()))
-    return
-  }
-  try {
-    await writeFile(path, data)
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
 }

@@ -1,8 +1,9 @@
 /** `perf-orc script`: perf script's default text, sample for sample. */
 import type { Argv } from 'yargs'
 import { formatScriptSample, type ScriptTextOptions } from '../../render/script-text.js'
-import { hasSampleField, isJsonInput, runJsonPipeline, runPipeline, SampleType } from '../pipeline.js'
-import { inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
+import { SampleType } from '../../parsers/perf-data/constants.js'
+import { hasSampleField, isJsonInput, runJsonPipeline, runPipeline } from '../pipeline.js'
+import { inputOptions, inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
 import { TextSink } from '../output.js'
 import { makeUserUnwinder } from '../unwinder.js'
 import { warn, type CommandResult } from '../errors.js'
@@ -26,7 +27,7 @@ export async function run(a: InputArgs): Promise<CommandResult> {
   }
   let opts: ScriptTextOptions | undefined
   const result = await runPipeline(
-    { input: inputPath(a), symfs: a.symfs, kallsyms: a.kallsyms },
+    inputOptions(a),
     async (s, rec, file) => {
       if (!keep(s) || out.isClosed) return
       opts ??= {

@@ -14,7 +14,7 @@ import { orcHeaderFor } from '../../parsers/kernel-orc/versions.js'
 import { OrcReg, OrcType } from './entry.js'
 import { formatOrcDumpLine } from './dump.js'
 import { dumpKernelOrcFile, formatKernelOrcDump } from './kernel-dump.js'
-import { byName, decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump, type KernelFixtures } from './kernel-fixtures.js'
+import { byName, decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump, type KernelFixtures } from './kernel-fixtures.test-util.js'
 import { buildModuleOrcTable } from './kernel-table.js'
 
 const BIG_61 = ['kvm.ko', 'kvm-intel.ko', 'ext4.ko', 'xfs.ko', 'btrfs.ko']
