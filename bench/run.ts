@@ -16,6 +16,7 @@ import { measure, rssMethod, type Measurement, type RssMethod } from './measure.
 import { fixtureRecordings, mb, prepareV8Recording, v8Recording, type Recording } from './recordings.js'
 import { perfOrcRootCount, scriptStackStats } from './roots.js'
 import { detailTable, linearityTable, median, summarize, summaryTable, type LinearityRow, type RecordingResult, type ToolId, type ToolResult } from './report.js'
+import { cfiStages, stagesTable } from './stages.js'
 import { byFileMarkdown, hotFunctionsMarkdown, readCpuProfile, selfTimeByFile, topSelfTime } from './cpu-profile.js'
 
 const HOTSPOT = '/usr/lib/x86_64-linux-gnu/libexec/hotspot-perfparser'
@@ -40,6 +41,7 @@ Results go to bench/out/results.json (linearity: bench/out/linearity.json).
   --large-seconds S    longest workload duration for v8-450mb.data (default 150; stops at 450 MB)
   --linearity          only: perf-orc script --no-cache on the 55 MB and 450 MB files, time per MB
                        and peak RSS (limit ${RSS_LIMIT_MB} MB)
+  --stages             only: in-process stage timings (eager vs lazy CFI compile of libc and node)
   --profile            only: node --cpu-prof of perf-orc script --no-cache on v8-55mb.data, top 10
   --help               this text
 `
@@ -56,6 +58,7 @@ interface Options {
   largeSeconds: number
   linearity: boolean
   profile: boolean
+  stages: boolean
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -73,6 +76,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'large-seconds': { type: 'string' },
       linearity: { type: 'boolean' },
       profile: { type: 'boolean' },
+      stages: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -94,6 +98,7 @@ function parseOptions(argv: string[]): Options | undefined {
     largeSeconds: num(v['large-seconds'], 150, 'large-seconds'),
     linearity: v.linearity === true,
     profile: v.profile === true,
+    stages: v.stages === true,
   }
 }
 
@@ -209,6 +214,16 @@ async function runLinearity(o: Options, method: RssMethod): Promise<void> {
   log(`wrote ${rel(join(OUT, 'linearity.json'))}`)
 }
 
+const STAGE_BINARIES = ['/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/bin/node']
+
+function runStages(o: Options): void {
+  const rows = STAGE_BINARIES.filter((p) => existsSync(p)).flatMap((p) => {
+    log(`stages: ${p}`)
+    return cfiStages(p, o.runs)
+  })
+  process.stdout.write(`### perf-orc stages (in process, medians)\n\n${stagesTable(rows)}\n`)
+}
+
 function runProfile(o: Options): void {
   const { small } = prepareV8(o)
   const dir = join(OUT, 'cpu-profile')
@@ -236,7 +251,8 @@ async function main(): Promise<number> {
   const method = rssMethod()
   if (method !== 'gnu-time') log('/usr/bin/time is missing (Debian package `time`; add it to the .ci/run apt list): polling /proc/PID/status VmHWM every 10 ms instead')
   log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, peak RSS via ${method}`)
-  if (o.profile) runProfile(o)
+  if (o.stages) runStages(o)
+  else if (o.profile) runProfile(o)
   else if (o.linearity) await runLinearity(o, method)
   else await runMain(o, method)
   return 0

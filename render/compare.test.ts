@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { classifyStacks, compareJson, compareText, renderCompareHtml, type CompareFrame, type CompareSample } from './compare.js'
 import { fixtureMeta } from './testdata/fixture-samples.js'
-import { launchChromium } from './testdata/browser.js'
+import { chartSettled, launchChromium } from './testdata/browser.js'
 
 const fr = (symbol: string, addr: number): CompareFrame => ({ addr, symbol, dso: '/usr/bin/app' })
 const [start, main, c, b, leaf, nofp, callerX] = [
@@ -62,6 +62,7 @@ describe('FP vs ORC comparison', () => {
       page.on('pageerror', (e) => errors.push(String(e)))
       await page.goto(pathToFileURL(file).href)
       await page.waitForSelector('#chart g.frame')
+      await chartSettled(page)
     })
     afterAll(async () => browser?.close())
 
@@ -77,6 +78,7 @@ describe('FP vs ORC comparison', () => {
 
     it('toggles the reversed view', async () => {
       await page.selectOption('#view', '1')
+      await chartSettled(page)
       const rootKids = await page.$$eval('#chart g.frame', (gs) => gs.map((g) => g.getAttribute('name')))
       expect(rootKids).toContain('nofp_leaf')
       // In the reversed tree the leaf functions sit directly on the root: same total as the root.

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { renderFlamegraphHtml } from './flamegraph-html.js'
 import { HOSTILE_IMG, HOSTILE_SCRIPT, fixtureMeta, fixtureSamples } from './testdata/fixture-samples.js'
-import { launchChromium } from './testdata/browser.js'
+import { chartSettled, launchChromium } from './testdata/browser.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'perf-orc-fg-'))
 let browser: Browser
@@ -37,6 +37,7 @@ beforeAll(async () => {
   })
   await page.goto(pathToFileURL(file).href)
   await page.waitForSelector('#chart g.frame')
+  await chartSettled(page)
 })
 
 afterAll(async () => {
@@ -117,14 +118,15 @@ describe('flamegraph HTML in chromium', () => {
     const full = (await frames(page)).find((f) => f.name === 'all')!.width
     const before = (await frames(page)).find((f) => f.name === 'compute')!.width
     expect(before).toBeLessThan(full * 0.9)
+    const computeWidth = async () => (await frames(page)).find((f) => f.name === 'compute')!.width
     await page.click('#chart g.frame[name="compute"] rect')
-    const zoomed = (await frames(page)).find((f) => f.name === 'compute')!.width
-    expect(zoomed).toBeCloseTo(full, 0)
+    await chartSettled(page)
+    expect(await computeWidth()).toBeCloseTo(full, 0)
     await page.hover('#chart g.frame[name="hot_loop"] rect')
     expect(await page.textContent('#tooltip')).toContain('of zoomed frame')
     await page.click('#reset')
-    const after = (await frames(page)).find((f) => f.name === 'compute')!.width
-    expect(after).toBeCloseTo(before, 0)
+    await chartSettled(page)
+    expect(await computeWidth()).toBeCloseTo(before, 0)
   })
 
   it('filters by thread and switches views and orientation', async () => {
@@ -132,24 +134,30 @@ describe('flamegraph HTML in chromium', () => {
       [...(s as HTMLSelectElement).options].find((o) => o.textContent!.includes('tid 201'))!.value,
     )
     await page.selectOption('#thread', javaIndex)
+    await chartSettled(page)
     let names = (await frames(page)).map((f) => f.name)
     expect(names).toContain('Interpreter')
     expect(names).not.toContain('hot_loop')
     await page.selectOption('#thread', 'all')
+    await chartSettled(page)
     names = (await frames(page)).map((f) => f.name)
     expect(names).toContain('hot_loop')
 
     const rootY = () => page.$eval('#chart g.frame[name="all"]', (g) => g.getAttribute('transform'))
     const bottom = await rootY()
     await page.check('#inverted')
+    await chartSettled(page)
     expect(await rootY()).not.toBe(bottom)
     await page.uncheck('#inverted')
+    await chartSettled(page)
 
     await page.selectOption('#view', '1')
+    await chartSettled(page)
     const rootKids = await page.$$eval('#chart g.frame', (gs) => gs.length)
     expect(rootKids).toBeGreaterThan(10)
     await page.screenshot({ path: join(dir, 'reversed.png') })
     await page.selectOption('#view', '0')
+    await chartSettled(page)
     await page.screenshot({ path: join(tmpdir(), 'perf-orc-flamegraph.png'), fullPage: true })
     expect(pageErrors).toEqual([])
   })

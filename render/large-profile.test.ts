@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Browser } from 'playwright-core'
 import { renderFlamegraphHtml } from './flamegraph-html.js'
 import { realisticMeta, realisticSamples } from './testdata/realistic-samples.js'
-import { launchChromium } from './testdata/browser.js'
+import { chartSettled, launchChromium } from './testdata/browser.js'
 
 /** Set PERF_ORC_DOCS_SCREENSHOT=1 to keep this test's screenshot (synthetic data) in docs/. */
 const DOCS_PNG = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'flamegraph-synthetic.png')
@@ -15,20 +15,17 @@ describe('large realistic profile in chromium', () => {
   let browser: Browser | undefined
   afterAll(async () => browser?.close())
 
-  it('renders 100k samples quickly and zooms without errors', async () => {
+  it('renders 100k samples and zooms without errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'perf-orc-large-'))
     const file = join(dir, 'large.html')
-    const t0 = performance.now()
     writeFileSync(file, renderFlamegraphHtml(realisticSamples(100_000), realisticMeta(100_000), { reverse: true }))
-    expect(performance.now() - t0).toBeLessThan(10_000)
     browser = await launchChromium()
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(String(e)))
-    const t1 = performance.now()
     await page.goto(pathToFileURL(file).href)
     await page.waitForSelector('#chart g.frame')
-    expect(performance.now() - t1).toBeLessThan(15_000)
+    await chartSettled(page)
     expect(await page.$$eval('#chart g.frame', (g) => g.length)).toBeGreaterThan(50)
     expect(await page.$$eval('#chart g.unreliable', (g) => g.length)).toBeGreaterThan(3)
     // Hover the widest "? aesni_gcm_encrypt" so the screenshot shows an unreliable frame's tooltip.
@@ -45,6 +42,7 @@ describe('large realistic profile in chromium', () => {
       copyFileSync(shot, DOCS_PNG)
     }
     await page.click('#chart g.frame[name="ngx_http_core_run_phases"] rect')
+    await chartSettled(page)
     const width = await page.$eval('#chart g.frame[name="ngx_http_core_run_phases"] rect', (r) => Number(r.getAttribute('width')))
     expect(width).toBeGreaterThan(1300)
     expect(errors).toEqual([])

@@ -27,26 +27,15 @@ function objcopy(args: string[], src: string, name: string): string {
 describe('compileBinaryTable', () => {
   const progs = buildTinyPrograms()
 
-  it('compiles libc eagerly well under 100 ms once warm', () => {
+  it('compiles libc eagerly, the same table every time', () => {
+    // Compile time is measured by `npm run bench -- --stages`, not here.
     const elf = load(LIBC)
-    const t0 = performance.now()
     const first = compileBinaryTable(elf)
-    const cold = performance.now() - t0
-    const times: number[] = []
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now()
-      compileBinaryTable(elf)
-      times.push(performance.now() - t)
-    }
-    const warm = times.sort((a, b) => a - b)[2]!
-    console.log(
-      `libc.so.6: ${first.stats.fdes} FDEs, ${first.stats.rows} rows → ${first.table.length} entries; ` +
-        `first call ${cold.toFixed(1)} ms, warm median ${warm.toFixed(1)} ms`,
-    )
+    const again = compileBinaryTable(elf)
     expect(first.sources).toEqual(['eh_frame'])
     expect(first.stats.fdes).toBeGreaterThan(3000)
-    // Generous bound: the test machine is shared; the report quotes the measured numbers.
-    expect(warm).toBeLessThan(100)
+    expect(first.table.length).toBeGreaterThan(first.stats.fdes)
+    expect(dumpOrcTable(again.table)).toBe(dumpOrcTable(first.table))
   })
 
   it('takes .debug_frame from a separate debug file, plain or compressed (zlib, zstd)', () => {
