@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-const CLI = join(ROOT, 'dist/cli/main.js')
+const CLI = join(ROOT, 'dist/perf-orc.mjs')
 const SYMFS = join(ROOT, 'fixtures/symfs')
 const DWARF = join(ROOT, 'fixtures/recordings/dwarf.data')
 
