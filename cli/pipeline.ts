@@ -14,7 +14,7 @@ import { Diagnostics } from '../unwind/diagnostics.js'
 import { Machine } from '../unwind/process/machine.js'
 import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
 import { initDemangler } from '../unwind/symbols/demangle.js'
-import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
+import { kallsymsFromText, readKallsymsText, type Kallsyms } from '../unwind/symbols/kallsyms.js'
 import { Symbolizer } from '../unwind/symbols/symbolizer.js'
 import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../render/model.js'
 
@@ -42,16 +42,34 @@ export interface PipelineResult {
 
 /**
  * Kernel symbols: --kallsyms FILE when given; else /proc/kallsyms when the recording was made on
- * this machine and kernel (hostname and os release match), as perf would use them.
+ * this machine and kernel (hostname and os release match), as perf would use them. The file is
+ * read ahead (KallsymsSource), and parsed only when the first kernel address needs a name.
  */
-function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
-  if (opts.kallsyms) {
-    const k = loadKallsyms(opts.kallsyms)
-    if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
+class KallsymsSource {
+  private readonly path: string
+  private readonly text: Promise<string | undefined>
+  private loaded: string | undefined
+
+  constructor(private readonly opts: InputOptions) {
+    this.path = opts.kallsyms ?? '/proc/kallsyms'
+    this.text = readKallsymsText(this.path)
+  }
+
+  /** Whether this recording uses the file (then `ready` must be awaited before `symbols`). */
+  wanted(file: PerfFile): boolean {
+    return this.opts.kallsyms !== undefined || (file.hostname === hostname() && file.osRelease === release())
+  }
+
+  async ready(): Promise<void> {
+    this.loaded = await this.text
+  }
+
+  symbols(file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
+    if (!this.wanted(file)) return undefined
+    const k = kallsymsFromText(this.loaded)
+    if (!k && this.opts.kallsyms !== undefined) diag.warnOnce('kallsyms', `${this.path}: no usable kernel symbols`)
     return k
   }
-  const sameMachine = file.hostname === hostname() && file.osRelease === release()
-  return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
 }
 
 export async function runPipeline(
@@ -60,6 +78,7 @@ export async function runPipeline(
   makeUnwinder?: UnwinderFactory,
   onWarning?: (line: string) => void,
 ): Promise<PipelineResult> {
+  const kallsyms = new KallsymsSource(opts)
   await initDemangler()
   const diag = new Diagnostics()
   diag.onWarning = onWarning
@@ -78,8 +97,9 @@ export async function runPipeline(
     if (!resolver) {
       // In pipe mode attrs and features arrive as records: build symbols at the first sample.
       const file = reader.file
+      if (kallsyms.wanted(file)) await kallsyms.ready()
       const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
-      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kernelSymbols(opts, file, diag), buildIds }, diag)
+      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kallsyms.symbols(file, diag), buildIds }, diag)
       ctx = { reader, machine, symbolizer, diag }
       unwinder = makeUnwinder?.(ctx)
       resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder, file.osRelease)

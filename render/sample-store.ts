@@ -29,7 +29,8 @@ const FLAG_FAKE = 4
 
 export class SampleStore implements Iterable<ResolvedSample> {
   private readonly frames: ResolvedFrame[] = []
-  private readonly frameIds = new Map<string, number>()
+  /** Frame ids by address (addrHex for the rare address beyond 2^53): usually one frame each. */
+  private readonly framesByAddr = new Map<number | string, number[]>()
   /** Prefix tree over stacks, root first: node i = (nodeParent[i], nodeFrame[i]). */
   private readonly nodeParent: number[] = []
   private readonly nodeFrame: number[] = []
@@ -100,14 +101,22 @@ export class SampleStore implements Iterable<ResolvedSample> {
     return id
   }
 
+  /**
+   * Id of a frame equal to `f` in every field, adding it on first sight. Keyed by address first
+   * (a number, no string built per frame: this runs for every frame of every sample); the few
+   * frames sharing an address (other processes, other reliabilities) are compared field by field.
+   */
   private frameId(f: ResolvedFrame): number {
-    const key = `${f.addrHex ?? f.addr}\0${f.relAddr}\0${f.reliability}\0${f.kind}\0${f.dso ?? ''}\0${f.symbol ?? ''}\0${f.symOffset}`
-    let id = this.frameIds.get(key)
-    if (id === undefined) {
-      id = this.frames.length
-      this.frames.push(f)
-      this.frameIds.set(key, id)
+    const key = f.addrHex ?? f.addr
+    let ids = this.framesByAddr.get(key)
+    if (ids === undefined) {
+      ids = []
+      this.framesByAddr.set(key, ids)
     }
+    for (const id of ids) if (sameFrame(this.frames[id]!, f)) return id
+    const id = this.frames.length
+    this.frames.push(f)
+    ids.push(id)
     return id
   }
 
@@ -120,4 +129,15 @@ export class SampleStore implements Iterable<ResolvedSample> {
     }
     return id
   }
+}
+
+function sameFrame(a: ResolvedFrame, b: ResolvedFrame): boolean {
+  return (
+    a.relAddr === b.relAddr &&
+    a.symOffset === b.symOffset &&
+    a.reliability === b.reliability &&
+    a.kind === b.kind &&
+    (a.dso ?? '') === (b.dso ?? '') &&
+    (a.symbol ?? '') === (b.symbol ?? '')
+  )
 }

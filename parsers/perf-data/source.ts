@@ -3,6 +3,7 @@
  * readable stream (stdin, a pipe) read forward only. Both hand out fresh buffers that are
  * never reused, so record views into them stay valid while a consumer holds them.
  */
+import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 
 /**
@@ -51,7 +52,9 @@ export class FileSource implements ByteSource {
     const n = Math.max(0, Math.min(max, this.size - this.position))
     if (n === 0) return new Uint8Array(0)
     const buf = Buffer.allocUnsafeSlow(n)
-    const { bytesRead } = await this.fh.read(buf, 0, n, this.position)
+    // A synchronous read: nothing else runs on this thread meanwhile, and the libuv thread-pool
+    // round trip of an async read left the main thread idle ~8% of a run on a cached file.
+    const bytesRead = readSync(this.fh.fd, buf, 0, n, this.position)
     this.position += bytesRead
     return bytesRead === n ? buf : buf.subarray(0, bytesRead)
   }

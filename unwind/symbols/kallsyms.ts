@@ -6,7 +6,7 @@
  * has 120k+ lines and a short run must not spend its time making an object (or a BigInt, or a
  * regex match) per line.
  */
-import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import type { Addr } from '../../parsers/common/addr.js'
 import { SymbolTable, type SymbolColumns } from './symbol-table.js'
 
@@ -129,11 +129,21 @@ function hexDigit(ch: number): number {
   return Number.NaN
 }
 
-export function loadKallsyms(path: string): Kallsyms | undefined {
+/**
+ * The text of a kallsyms file, or undefined when it cannot be read. Asynchronous so that the
+ * ~30 ms the kernel takes to generate /proc/kallsyms overlap the start of a run.
+ */
+export async function readKallsymsText(path: string): Promise<string | undefined> {
   try {
-    const k = parseKallsyms(readFileSync(path, 'utf8'))
-    return k.table.length > 0 ? k : undefined
+    return await readFile(path, 'utf8')
   } catch {
     return undefined
   }
+}
+
+/** Kernel symbols from kallsyms text; undefined when it names no code. */
+export function kallsymsFromText(text: string | undefined): Kallsyms | undefined {
+  if (text === undefined) return undefined
+  const k = parseKallsyms(text)
+  return k.table.length > 0 ? k : undefined
 }
