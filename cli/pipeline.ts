@@ -109,6 +109,8 @@ export async function runPipeline(
   counts.unknownRecords = reader.stats.skippedUnknown
   const walkEnds = unwinder?.walkEnds()
   if (walkEnds && Object.keys(walkEnds).length > 0) counts.walkEnds = walkEnds
+  const tables = unwinder?.tableSummary?.()
+  if (tables && Object.keys(tables).length > 0) counts.unwindTables = tables
   if (reader.error) counts.readError = `${opts.input}: ${reader.error.message}`
   return { file: reader.file, counts, diag }
 }

@@ -3,10 +3,11 @@
  * ended their walks, and the default input is ./perf.data.
  */
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { ElfFile } from '../parsers/elf/elf-file.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const CLI = join(ROOT, 'dist/perf-orc.mjs')
@@ -17,6 +18,8 @@ interface ReportJson {
   samples: number
   rootedSamples: number
   walkEnds?: Record<string, number>
+  samplesWithUnreliableFrames: number
+  unwindTables?: Record<string, number>
 }
 
 function report(args: string[], cwd = ROOT): { json: ReportJson; status: number | null; err: string } {
@@ -65,6 +68,47 @@ describe('perf-orc report', () => {
     // Stacks deeper than the damage can no longer all reach the root; each such walk is counted.
     expect(r.json.rootedSamples).toBeLessThan(clean.json.rootedSamples)
     expect(r.json.samples - (ends['end-of-stack'] ?? 0)).toBeGreaterThan(0)
+  })
+
+  it('counts corrupt CFI in the unwind-table summary and names walks that ended at a guess', () => {
+    const clean = report([DWARF, '--symfs', SYMFS, '--no-cache'])
+    expect(clean.status, clean.err).toBe(0)
+    expect(clean.json.unwindTables?.binaries).toBe(3)
+    expect(clean.json.unwindTables?.fdes).toBeGreaterThan(0)
+    expect(clean.json.unwindTables?.fdesFailed).toBeUndefined()
+
+    // Replace the call-frame instructions of every FDE of libnofpwork.so (where the samples'
+    // leaf functions live) with an undefined opcode, 0x30.
+    const symfs = join(mkdtempSync(join(tmpdir(), 'orc-report-')), 'symfs')
+    cpSync(SYMFS, symfs, { recursive: true })
+    const lib = join(symfs, 'tmp/orc-fixtures/lib/libnofpwork.so')
+    const bytes = new Uint8Array(readFileSync(lib))
+    const eh = ElfFile.parse(bytes, lib).section('.eh_frame')!
+    const v = new DataView(bytes.buffer)
+    let fdes = 0
+    for (let p = eh.offset; p + 8 <= eh.offset + eh.size; ) {
+      const len = v.getUint32(p, true)
+      if (len === 0) break
+      // FDE (CIE pointer != 0) of a "zR" CIE: pc_begin, pc_range, an empty augmentation, then instructions.
+      if (v.getUint32(p + 4, true) !== 0) {
+        bytes.fill(0x30, p + 17, p + 4 + len)
+        fdes++
+      }
+      p += 4 + len
+    }
+    expect(fdes).toBeGreaterThan(2)
+    writeFileSync(lib, bytes)
+
+    const r = report([DWARF, '--symfs', symfs, '--no-cache'])
+    expect(r.status, r.err).toBe(0)
+    expect(r.json.samples).toBe(clean.json.samples)
+    expect(r.json.unwindTables?.fdesFailed).toBeGreaterThan(0)
+    expect(r.json.unwindTables?.unknownOpcode).toBeGreaterThan(0)
+    // Those functions get frame-pointer guesses; built without frame pointers, rbp leads nowhere,
+    // and the report says the walks ended at a guess rather than at a short copy.
+    const ends = Object.entries(r.json.walkEnds ?? {})
+    expect(ends.filter(([k]) => k.startsWith('fp-guess-')).reduce((a, [, n]) => a + n, 0)).toBeGreaterThan(r.json.samples / 2)
+    expect(r.json.rootedSamples).toBeLessThan(clean.json.rootedSamples)
   })
 
   it('reads ./perf.data when no file is named', () => {

@@ -79,4 +79,9 @@ export interface PipelineCounts {
    * bad-read, ...): damaged stacks end their walk early and are counted here.
    */
   walkEnds?: Record<string, number>
+  /**
+   * Unwind tables used (binaries, fromCache, fdes, rows, rowsUnexpressible and its reasons,
+   * fdesFailed, unreadable ...): what the CFI could not express shows up here.
+   */
+  unwindTables?: Record<string, number>
 }

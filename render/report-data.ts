@@ -35,6 +35,8 @@ export interface UnwindSummary {
   readError?: string
   /** How user-stack walks ended, by reason (dwarf recordings). */
   walkEnds?: Record<string, number>
+  /** Unwind tables used and what their CFI could not express (PipelineCounts.unwindTables). */
+  unwindTables?: Record<string, number>
 }
 
 export interface ReportOptions {
@@ -134,6 +136,7 @@ export function summarizeUnwinding(samples: readonly ResolvedSample[], meta: Pro
   }
   if (counts?.readError !== undefined) sum.readError = counts.readError
   if (counts?.walkEnds !== undefined) sum.walkEnds = counts.walkEnds
+  if (counts?.unwindTables !== undefined) sum.unwindTables = counts.unwindTables
   for (const s of samples) {
     if (s.rooted) sum.rootedSamples++
     if (s.stackTruncated) sum.truncatedStackSamples++

@@ -98,6 +98,19 @@ function share(n: number, of: number): string {
   return of > 0 ? `${n} (${((100 * n) / of).toFixed(2)}%)` : `${n}`
 }
 
+/** "4 binaries, 1736 FDEs compiled (9120 rows), 0 rows not expressible (gaps)" plus any reasons. */
+function tableLine(t: Record<string, number>): string {
+  const n = (k: string): number => t[k] ?? 0
+  let line = `${n('binaries')} binaries`
+  if (n('fromCache') > 0 && n('fromCache') === n('binaries')) return `${line}, all from the table cache`
+  if (n('fromCache') > 0) line += ` (${n('fromCache')} from cache)`
+  line += `, ${n('fdes')} FDEs compiled (${n('rows')} rows), ${n('rowsUnexpressible')} rows not expressible (gaps)`
+  const shown = new Set(['binaries', 'fromCache', 'fdes', 'rows', 'rowsUnexpressible', 'pltRows', 'signalFrames', 'endOfStackRows'])
+  const other = Object.entries(t).filter(([k]) => !shown.has(k))
+  if (other.length > 0) line += `; ${other.map(([k, v]) => `${k} ${v}`).join(', ')}`
+  return line
+}
+
 function summaryLines(r: UnwindSummary): string[] {
   const rows: Array<[string, string]> = [
     ['samples', `${r.samples}`],
@@ -111,6 +124,7 @@ function summaryLines(r: UnwindSummary): string[] {
     const ends = Object.entries(r.walkEnds).sort((a, b) => b[1] - a[1])
     rows.push(['user stack walks ended by', ends.map(([k, n]) => `${k} ${n}`).join(', ')])
   }
+  if (r.unwindTables !== undefined) rows.push(['unwind tables', tableLine(r.unwindTables)])
   if (r.unknownRecords > 0) rows.push(['unknown records skipped', `${r.unknownRecords}`])
   if (r.readError !== undefined) rows.push(['read stopped early', r.readError])
   const w = Math.max(...rows.map(([k]) => k.length))

@@ -85,6 +85,8 @@ export class FrameBuffer {
   lookupMisses = 0
   /** Address of the failed read / the ip whose entry stopped the walk. */
   badAddr: Addr = 0
+  /** The step that ended the walk was a frame-pointer guess (its rbp led nowhere readable). */
+  endedInGuess = false
 
   constructor(capacity = DEFAULT_MAX_DEPTH) {
     this.capacity = capacity
@@ -101,6 +103,7 @@ export class FrameBuffer {
     this.maxDepth = Math.max(0, Math.min(maxDepth, this.capacity))
     this.fpGuesses = this.skipped = this.lookups = this.lookupMisses = 0
     this.badAddr = 0
+    this.endedInGuess = false
   }
 
   get full(): boolean {

@@ -137,7 +137,10 @@ export function unwindOrc(
   for (;;) {
     if (out.length >= out.maxDepth || out.skipped > maxSkip) return finish(out, WalkStatus.DEPTH_LIMIT)
     const st = step(W, mem, lookup, out)
-    if (st !== CONTINUE) return finish(out, st as WalkStatusNum)
+    if (st !== CONTINUE) {
+      out.endedInGuess = W.eGuess
+      return finish(out, st as WalkStatusNum)
+    }
     // unwind_next_frame of a user-mode pt_regs: the next call goes to the_end, and perf's
     // unwind_get_return_address() is 0 for the user ip, so that ip is never stored.
     if (!W.userSpace && W.regsKind !== SRC_NONE && inUserMode(W, mem)) return finish(out, WalkStatus.END_OF_STACK)
@@ -219,6 +222,7 @@ function step(w: WalkState, mem: StackMemory, lookup: CodeLookup, out: FrameBuff
  */
 function findEntry(w: WalkState, lookup: CodeLookup, out: FrameBuffer): number {
   const pc = w.signal ? w.ip : w.ip - 1
+  w.eGuess = false // early returns below leave no entry: not a guess
   out.lookups++
   if (pc === 0) return loadNullEntry(w) // orc_find: if (ip == 0) return &null_orc_entry;
   if (lookup.find(pc, HIT) && HIT.table !== undefined && HIT.index >= 0 && HIT.index < HIT.table.length) {

@@ -14,11 +14,16 @@ import type { Dso } from './symbols/dso.js'
 import type { Symbolizer } from './symbols/symbolizer.js'
 import { LazyBinaryTable, openLazyBinaryTable } from './orc/binary-tables.js'
 import { loadOrCompileTable, type TableCacheOptions } from './orc/table-cache.js'
+import type { CompileStats } from './orc/compile-cfi.js'
 import { OrcTable } from './orc/table.js'
 
 export class ProcessCodeLookup implements CodeLookup {
   pid = -1
   private readonly tables = new Map<Dso, OrcTable | LazyBinaryTable | undefined>()
+  /** Compile statistics of every table opened (a lazy table's grow as its FDEs compile). */
+  private readonly stats: CompileStats[] = []
+  private fromCache = 0
+  private unreadable = 0
   private lastDso: Dso | undefined
   private lastTable: OrcTable | LazyBinaryTable | undefined
 
@@ -60,17 +65,37 @@ export class ProcessCodeLookup implements CodeLookup {
     if (elf) {
       try {
         const lazy = this.cache.noCache || !elf.buildId ? openLazyBinaryTable(elf, { debugFile: dso.debugElf }) : undefined
-        if (lazy !== undefined) table = lazy
-        else {
+        if (lazy !== undefined) {
+          table = lazy
+          this.stats.push(lazy.stats)
+        } else {
           const t = loadOrCompileTable(elf, { ...this.cache, debugFile: dso.debugElf })
           table = t.table.length > 0 ? t.table : undefined
+          if (t.fromCache) this.fromCache++
+          else this.stats.push(t.stats)
         }
       } catch (e) {
         if (!(e instanceof UnwindInfoError)) throw e
+        this.unreadable++
         this.diag.warnOnce(`cfi:${dso.filename}`, `${dso.path}: unwind info unreadable (${e.message}); frame-pointer guesses there`)
       }
     }
     this.tables.set(dso, table)
     return table
+  }
+
+  /**
+   * What the unwind tables cost and could not express, for the report: binaries with a table,
+   * how many came from the persistent cache, FDEs compiled (lazily: only those the samples
+   * touched) and their rows, rows that became gaps by reason, FDEs whose CFI was corrupt, and
+   * binaries whose unwind info could not be read at all. Zero counts are left out.
+   */
+  tableSummary(): Record<string, number> {
+    const sum: Record<string, number> = { binaries: this.stats.length + this.fromCache, fromCache: this.fromCache, unreadable: this.unreadable }
+    for (const st of this.stats) {
+      for (const [k, v] of Object.entries(st)) if (typeof v === 'number' && k !== 'entries') sum[k] = (sum[k] ?? 0) + v
+    }
+    for (const k of Object.keys(sum)) if (sum[k] === 0) delete sum[k]
+    return sum
   }
 }

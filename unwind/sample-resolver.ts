@@ -23,6 +23,8 @@ export interface UserUnwinder {
   unwind(sample: SampleRecord): UserFrames | undefined
   /** How the walks so far ended, by reason name. */
   walkEnds(): Record<string, number>
+  /** Unwind-table counters (ProcessCodeLookup.tableSummary), when the unwinder uses tables. */
+  tableSummary?(): Record<string, number> | undefined
 }
 
 export interface UserFrames {

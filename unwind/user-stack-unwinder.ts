@@ -14,6 +14,9 @@ import type { ProcessCodeLookup } from './process-code-lookup.js'
 
 export type UnwindMode = 'orc' | 'fp'
 
+/** Added to a WalkStatus in the end counts when the failing step was a frame-pointer guess. */
+const GUESSED = 1000
+
 export class UserStackUnwinder implements UserUnwinder {
   private readonly regs = new UnwindRegs()
   private readonly mem = new StackMemory()
@@ -21,7 +24,10 @@ export class UserStackUnwinder implements UserUnwinder {
   /** Frame addresses as perf's dwarf unwinders report them: return addresses minus one. */
   private readonly addrs: Float64Array
   private readonly frames: UserFrames
-  /** How many walks ended with each WalkStatus, for the report's summary. */
+  /**
+   * How many walks ended with each WalkStatus, for the report's summary; walks whose last step
+   * was a frame-pointer guess count under status + GUESSED (named "fp-guess-<status>").
+   */
   private readonly walkStatus = new Map<number, number>()
 
   constructor(
@@ -48,7 +54,7 @@ export class UserStackUnwinder implements UserUnwinder {
     this.out.reset()
     const status =
       this.mode === 'orc' ? unwindOrc(regs, this.mem, this.lookup, this.out, { userSpace: true }) : unwindFramePointer(regs, this.mem, this.out)
-    this.count(status)
+    this.count(this.mode === 'orc' && this.out.endedInGuess ? status + GUESSED : status)
     const f = this.frames
     f.length = this.out.length
     this.callSites()
@@ -69,8 +75,16 @@ export class UserStackUnwinder implements UserUnwinder {
 
   walkEnds(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const [status, n] of this.walkStatus) out[WALK_STATUS_NAMES[status] ?? `status-${status}`] = n
+    for (const [key, n] of this.walkStatus) {
+      const status = key % GUESSED
+      const name = WALK_STATUS_NAMES[status] ?? `status-${status}`
+      out[key >= GUESSED ? `fp-guess-${name}` : name] = n
+    }
     return out
+  }
+
+  tableSummary(): Record<string, number> | undefined {
+    return this.mode === 'orc' ? this.lookup.tableSummary() : undefined
   }
 
   private count(status: number): void {
