@@ -199,6 +199,7 @@ export function profileMeta(file: PerfFile, counts: PipelineCounts): ProfileMeta
     firstTime: file.sampleTime?.first,
     lastTime: file.sampleTime?.last,
     lostSamples: counts.lostSamples,
+    wallClockOffsetNs: file.clockData ? Number(file.clockData.todNs - file.clockData.clockidNs) : undefined,
   }
 }
 

@@ -13,6 +13,7 @@ beforeAll(() => {
   files.push(record(dir, 'fp.data', ['-F', '999', '-g']))
   files.push(record(dir, 'z.data', ['-z', '-e', 'cpu-clock', '-e', 'task-clock', '-F', '999', '--call-graph', 'dwarf']))
   files.push(record(dir, 'tp.data', ['-e', 'sched:sched_switch', '-a', '--intr-regs']))
+  files.push(record(dir, 'mono.data', ['-k', 'mono', '-F', '999'])) // CLOCKID + CLOCK_DATA
   files.push(...fixtureFiles().filter((f) => !f.includes('pipe')))
 })
 

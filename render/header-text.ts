@@ -97,6 +97,7 @@ function featureLines(file: PerfFile, feat: number): string[] {
     case F.GROUP_DESC: return groupLines(file)
     case F.SAMPLE_TIME: return sampleTimeLines(file)
     case F.CLOCKID: return file.clockId !== undefined ? [`# clockid frequency: ${file.clockId * 1000} MHz`] : []
+    case F.CLOCK_DATA: return clockDataLines(file)
     case F.COMPRESSED: {
       const c = file.compressed
       return c ? [`# compressed : ${c.type === 1 ? 'Zstd' : 'Unknown'}, level = ${c.level}, ratio = ${c.ratio}`] : []
@@ -127,6 +128,28 @@ function sampleTimeLines(file: PerfFile): string[] {
     `# time of first sample : ${usec(t.first)}`,
     `# time of last sample : ${usec(t.last)}`,
     `# sample duration : ${ms.toFixed(3).padStart(10)} ms`,
+  ]
+}
+
+/** perf's clockids table (util/clockid.c): the first name listed for an id is the one printed. */
+const CLOCK_NAMES: Record<number, string> = { 0: 'realtime', 1: 'monotonic', 4: 'monotonic_raw', 7: 'boottime', 11: 'tai' }
+
+/** print_clock_data (util/header.c): the clock and the reference pair (TOD, that clock). */
+function clockDataLines(file: PerfFile): string[] {
+  const c = file.clockData
+  if (!c) return ['# reference time disabled']
+  const name = CLOCK_NAMES[c.clockid] ?? '(not found)'
+  const todSec = c.todNs / 1_000_000_000n
+  const todUsec = String((c.todNs % 1_000_000_000n) / 1000n).padStart(6, '0')
+  const clkSec = c.clockidNs / 1_000_000_000n
+  const clkNsec = String(c.clockidNs % 1_000_000_000n).padStart(9, '0')
+  const d = new Date(Number(todSec) * 1000)
+  const p2 = (n: number): string => String(n).padStart(2, '0')
+  // strftime "%F %T" in local time, as perf's localtime_r.
+  const date = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`
+  return [
+    `# clockid: ${name} (${c.clockid})`,
+    `# reference time: ${date}.${todUsec} = ${todSec}.${todUsec} (TOD) = ${clkSec}.${clkNsec} (${name})`,
   ]
 }
 

@@ -65,6 +65,11 @@ export interface ProfileMeta {
   firstTime?: number
   lastTime?: number
   lostSamples: number
+  /**
+   * Wall clock (ns since the epoch) minus the samples' clock, from the CLOCK_DATA feature
+   * (`perf record -k CLOCK`); undefined without it (perf's default clock has no wall-clock link).
+   */
+  wallClockOffsetNs?: number
 }
 
 /** Counts for the unwinding summary that only the pipeline knows (render derives the rest). */

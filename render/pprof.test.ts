@@ -61,4 +61,18 @@ describe('pprof output', () => {
     expect(flatOf(top, 'LFoo;::bar')).toBe(25)
     expect(flatOf(top, 'hot_loop')).toBeUndefined()
   })
+
+  it('carries a wall-clock time only when the recording links its clock to one (CLOCK_DATA)', () => {
+    const samples = fixtureSamples()
+    const first = Math.min(...samples.map((s) => s.time))
+    const unknown = Profile.decode(gunzipSync(renderPprof(samples)))
+    expect(Number(unknown.timeNanos)).toBe(0)
+    expect(goPprof(['-top', file])).not.toMatch(/^Time:/m)
+    // 2026-11-22T00:00:00Z for the first sample.
+    const wall = Date.UTC(2026, 10, 22) * 1e6
+    const known = join(dir, 'known.pb.gz')
+    writeFileSync(known, renderPprof(samples, { wallClockOffsetNs: wall - first }))
+    expect(Number(Profile.decode(gunzipSync(new Uint8Array(execFileSync('cat', [known])))).timeNanos)).toBe(wall)
+    expect(goPprof(['-top', known])).toMatch(/^Time: .*2026/m)
+  })
 })

@@ -14,6 +14,11 @@ export interface PprofOptions {
   labels?: boolean
   /** Unit of the period value; default 'nanoseconds' for *-clock events, else 'count'. */
   periodUnit?: string
+  /**
+   * Wall clock minus sample clock (ProfileMeta.wallClockOffsetNs). Without it the profile's
+   * time_nanos stays 0 ("unknown"): perf's default clock would read as a date in 1970.
+   */
+  wallClockOffsetNs?: number
 }
 
 /** pprof wants u64; an Addr is the signed reading (kernel addresses are negative). */
@@ -143,7 +148,7 @@ export function toPprof(samples: Iterable<ResolvedSample>, opts: PprofOptions = 
     mapping: tables.mappings,
     stringTable: st,
     periodType: new ValueType(periodType),
-    timeNanos: Number.isFinite(firstTime) ? BigInt(Math.round(firstTime)) : 0,
+    timeNanos: Number.isFinite(firstTime) && opts.wallClockOffsetNs !== undefined ? BigInt(Math.round(firstTime + opts.wallClockOffsetNs)) : 0,
     durationNanos: Number.isFinite(firstTime) ? BigInt(Math.round(lastTime - firstTime)) : 0,
     defaultSampleType: st.dedup(event || 'period'),
   })

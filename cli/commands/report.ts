@@ -86,6 +86,6 @@ function render(format: OutputFormat, store: SampleStore, meta: ProfileMeta, cou
     case 'folded':
       return renderFolded(store, { weight })
     case 'pprof':
-      return renderPprof(store, {})
+      return renderPprof(store, { wallClockOffsetNs: meta.wallClockOffsetNs })
   }
 }
