@@ -2,19 +2,19 @@
  * Wires the stages: perf.data reader → machine model → (unwinder) → symbolizer → samples.
  * Everything here is plumbing; each stage lives in its own module.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { hostname, release } from 'node:os'
 import { readPerfJson, readPerfJsonHeader } from '../parsers/perf-json/read-perf-json.js'
 import { PerfJsonError } from '../parsers/perf-json/errors.js'
 import { resolveJsonSample } from '../unwind/json-sample.js'
 import { openPerfData, type PerfDataReader } from '../parsers/perf-data/reader.js'
-import { PerfContext, RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
+import { RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
 import type { PerfFile } from '../parsers/perf-data/perf-file.js'
 import { Diagnostics } from '../unwind/diagnostics.js'
 import { Machine } from '../unwind/process/machine.js'
 import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
 import { initDemangler } from '../unwind/symbols/demangle.js'
-import { kallsymsFromBytes, readKallsymsBytes, type Kallsyms } from '../unwind/symbols/kallsyms.js'
+import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
 import { Symbolizer } from '../unwind/symbols/symbolizer.js'
 import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../render/model.js'
 
@@ -42,62 +42,19 @@ export interface PipelineResult {
 
 /**
  * Kernel symbols: --kallsyms FILE when given; else /proc/kallsyms when the recording was made on
- * this machine and kernel (hostname and os release match), as perf would use them. The file is
- * read ahead, without blocking: the pipeline waits for it only at the first sample with a kernel
- * address, and it is parsed only when a kernel address needs a name.
+ * this machine and kernel (hostname and os release match), as perf would use them. Read and
+ * parsed when the first kernel address needs a name. (Reading it ahead asynchronously gained
+ * nothing: the record loop never yields to the event loop, so the read only progressed once
+ * awaited, and /proc/kallsyms read in async chunks took twice as long as one synchronous read.)
  */
-class KallsymsSource {
-  private readonly path: string
-  private readonly bytes: Promise<Uint8Array | undefined>
-  private loaded: Uint8Array | undefined
-  private readonly abort = new AbortController()
-  /** The read-ahead has been awaited (`loaded` holds its result). */
-  settled = false
-
-  constructor(private readonly opts: InputOptions) {
-    this.path = opts.kallsyms ?? '/proc/kallsyms'
-    this.bytes = readKallsymsBytes(this.path, this.abort.signal)
-  }
-
-  /** Stop a read-ahead still running (nobody waited for it): it would keep the process alive. */
-  close(): void {
-    this.abort.abort()
-  }
-
-  /** Whether this recording uses the file. */
-  wanted(file: PerfFile): boolean {
-    return this.opts.kallsyms !== undefined || (file.hostname === hostname() && file.osRelease === release())
-  }
-
-  async ready(): Promise<void> {
-    this.loaded = await this.bytes
-    this.settled = true
-  }
-
-  symbols(file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
-    if (!this.wanted(file)) return undefined
-    // Asked before the read-ahead was awaited (a kernel-looking address the pipeline did not
-    // foresee, e.g. a garbage return address): read it again, synchronously.
-    const k = kallsymsFromBytes(this.settled ? this.loaded : readFileOrUndefined(this.path))
-    if (!k && this.opts.kallsyms !== undefined) diag.warnOnce('kallsyms', `${this.path}: no usable kernel symbols`)
+function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
+  if (opts.kallsyms) {
+    const k = loadKallsyms(opts.kallsyms)
+    if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
     return k
   }
-}
-
-function readFileOrUndefined(path: string): Uint8Array | undefined {
-  try {
-    return readFileSync(path)
-  } catch {
-    return undefined
-  }
-}
-
-/** Does the sample carry a kernel address (negative as a signed Addr, below the context markers)? */
-function hasKernelAddress(s: SampleRecord): boolean {
-  if (s.ip !== undefined && s.ip < PerfContext.MAX) return true
-  const chain = s.callchain
-  if (chain) for (let i = 0; i < chain.length; i++) if (chain[i]! < PerfContext.MAX) return true
-  return false
+  const sameMachine = file.hostname === hostname() && file.osRelease === release()
+  return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
 }
 
 export async function runPipeline(
@@ -106,7 +63,6 @@ export async function runPipeline(
   makeUnwinder?: UnwinderFactory,
   onWarning?: (line: string) => void,
 ): Promise<PipelineResult> {
-  const kallsyms = new KallsymsSource(opts)
   await initDemangler()
   const diag = new Diagnostics()
   diag.onWarning = onWarning
@@ -116,28 +72,22 @@ export async function runPipeline(
   let unwinder: UserUnwinder | undefined
   let ctx: PipelineContext | undefined
   const counts: PipelineCounts = { lostSamples: 0, unknownRecords: 0 }
-  try {
-    for await (const rec of reader.records()) {
-      if (rec.type !== RecordType.SAMPLE) {
-        if (rec.type === RecordType.LOST || rec.type === RecordType.LOST_SAMPLES) counts.lostSamples += (rec as LostRecord).lost
-        machine.handle(rec)
-        continue
-      }
-      if (!resolver) {
-        // In pipe mode attrs and features arrive as records: build symbols at the first sample.
-        const file = reader.file
-        if (!kallsyms.wanted(file)) kallsyms.settled = true // never read: nothing to wait for
-        const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
-        const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kallsyms.symbols(file, diag), buildIds }, diag)
-        ctx = { reader, machine, symbolizer, diag }
-        unwinder = makeUnwinder?.(ctx)
-        resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder, file.osRelease)
-      }
-      if (!kallsyms.settled && hasKernelAddress(rec as SampleRecord)) await kallsyms.ready()
-      await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file, ctx!)
+  for await (const rec of reader.records()) {
+    if (rec.type !== RecordType.SAMPLE) {
+      if (rec.type === RecordType.LOST || rec.type === RecordType.LOST_SAMPLES) counts.lostSamples += (rec as LostRecord).lost
+      machine.handle(rec)
+      continue
     }
-  } finally {
-    kallsyms.close()
+    if (!resolver) {
+      // In pipe mode attrs and features arrive as records: build symbols at the first sample.
+      const file = reader.file
+      const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
+      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kernelSymbols(opts, file, diag), buildIds }, diag)
+      ctx = { reader, machine, symbolizer, diag }
+      unwinder = makeUnwinder?.(ctx)
+      resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder, file.osRelease)
+    }
+    await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file, ctx!)
   }
   counts.unknownRecords = reader.stats.skippedUnknown
   const walkEnds = unwinder?.walkEnds()

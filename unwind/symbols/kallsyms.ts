@@ -6,7 +6,7 @@
  * has 120k+ lines and a short run must not spend its time making an object (or a BigInt, or a
  * regex match) per line.
  */
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import type { Addr } from '../../parsers/common/addr.js'
 import { SymbolTable, type SymbolColumns } from './symbol-table.js'
 
@@ -157,22 +157,14 @@ function hexDigit(ch: number): number {
   return Number.NaN
 }
 
-/**
- * The bytes of a kallsyms file, or undefined when it cannot be read. Asynchronous so that the
- * 40+ ms the kernel takes to generate /proc/kallsyms overlap the start of a run. Aborting
- * `signal` gives up (the result is then undefined).
- */
-export async function readKallsymsBytes(path: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+/** Kernel symbols from a kallsyms file; undefined when it cannot be read or names no code. */
+export function loadKallsyms(path: string): Kallsyms | undefined {
+  let bytes: Uint8Array
   try {
-    return await readFile(path, { signal })
+    bytes = readFileSync(path)
   } catch {
     return undefined
   }
-}
-
-/** Kernel symbols from kallsyms bytes; undefined when it names no code. */
-export function kallsymsFromBytes(bytes: Uint8Array | undefined): Kallsyms | undefined {
-  if (bytes === undefined) return undefined
   const k = parseKallsyms(bytes)
   return k.table.length > 0 ? k : undefined
 }
