@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-const CLI = join(ROOT, 'dist/perf-orc.mjs')
+const CLI = join(ROOT, 'dist/bin/main.js')
 
 interface CompareJson {
   samples: number
