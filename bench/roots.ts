@@ -78,7 +78,7 @@ export function scriptStackStats(argv: string[], cwd: string, env?: NodeJS.Proce
 }
 
 export function perfOrcRootCount(cliArgs: string[], cwd: string, env: NodeJS.ProcessEnv): RootCount {
-  const r = spawnSync('node', ['dist/bin/main.js', 'report', ...cliArgs, '--format', 'json'], { cwd, env, maxBuffer: 1 << 28, encoding: 'utf8' })
+  const r = spawnSync('node', ['dist/perf-orc.mjs', 'report', ...cliArgs, '--format', 'json'], { cwd, env, maxBuffer: 1 << 28, encoding: 'utf8' })
   if (r.status !== 0) return { samples: 0, rootedSamples: 0, error: lastLine(r.stderr) ?? `status ${r.status}, signal ${r.signal}` }
   try {
     const j = JSON.parse(r.stdout) as { samples?: unknown; rootedSamples?: unknown }

@@ -115,9 +115,9 @@ function commandFor(id: ToolId, r: Recording): string[] {
   const symfs = r.symfs ? rel(r.symfs) : undefined
   switch (id) {
     case 'orc-nocache':
-      return ['node', 'dist/bin/main.js', 'script', '-i', p, '--no-cache', ...(symfs ? ['--symfs', symfs] : [])]
+      return ['node', 'dist/perf-orc.mjs', 'script', '-i', p, '--no-cache', ...(symfs ? ['--symfs', symfs] : [])]
     case 'orc-warm':
-      return ['node', 'dist/bin/main.js', 'script', '-i', p, ...(symfs ? ['--symfs', symfs] : [])]
+      return ['node', 'dist/perf-orc.mjs', 'script', '-i', p, ...(symfs ? ['--symfs', symfs] : [])]
     case 'perf':
       return ['perf', 'script', '--no-inline', '-i', p, ...(symfs ? ['--symfs', symfs] : [])]
     case 'hotspot':
@@ -202,7 +202,7 @@ async function runLinearity(o: Options, method: RssMethod): Promise<void> {
       log(`linearity ${r.name} run ${i + 1}/${runs}: ${m.wallSeconds.toFixed(3)} s ${m.peakRssMb.toFixed(0)} MB${m.error ? ` — ${m.error}` : ''}; load ${loadavg()[0]!.toFixed(2)}`)
     }
   }
-  const floor = await medianOf(['node', 'dist/bin/main.js', 'header', '-i', rel(small.path)], runs, o, method)
+  const floor = await medianOf(['node', 'dist/perf-orc.mjs', 'header', '-i', rel(small.path)], runs, o, method)
   const rows: LinearityRow[] = recs.map((r) => {
     const ms = byRec.get(r)!
     const wall = median(ms.map((m) => m.wallSeconds))
@@ -229,7 +229,7 @@ function runProfile(o: Options): void {
   const dir = join(OUT, 'cpu-profile')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const argv = ['--cpu-prof', '--cpu-prof-dir', dir, 'dist/bin/main.js', 'script', '-i', rel(small.path), '--no-cache']
+  const argv = ['--cpu-prof', '--cpu-prof-dir', dir, 'dist/perf-orc.mjs', 'script', '-i', rel(small.path), '--no-cache']
   log(`node ${argv.join(' ')} > /dev/null`)
   const r = spawnSync('node', argv, { cwd: REPO, env: orcEnv(o), stdio: ['ignore', 'ignore', 'inherit'] })
   if (r.status !== 0) throw new Error(`profiled run exited with status ${r.status}, signal ${r.signal}`)
@@ -247,7 +247,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE)
     return 0
   }
-  if (!existsSync(join(REPO, 'dist', 'bin', 'main.js'))) throw new Error('dist/bin/main.js is missing: run `npm run build` first')
+  if (!existsSync(join(REPO, 'dist', 'perf-orc.mjs'))) throw new Error('dist/perf-orc.mjs is missing: run `npm run build` first')
   const method = rssMethod()
   if (method !== 'gnu-time') log('/usr/bin/time is missing (Debian package `time`; add it to the .ci/run apt list): polling /proc/PID/status VmHWM every 10 ms instead')
   log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, peak RSS via ${method}`)

@@ -1,5 +1,5 @@
 /**
- * The CLI's bad-input policy, end to end on the built binary (dist/bin/main.js):
+ * The CLI's bad-input policy, end to end on the built binary (dist/perf-orc.mjs):
  *   - bad input gets ONE clear stderr line ("perf-orc: what, where"), a non-zero exit, and every
  *     sample that could be salvaged before the fault is printed;
  *   - never a stack trace, a hang, a crash (exit 70 / a signal), or a memory blow-up driven by a
@@ -45,7 +45,7 @@ const CLI = snapshotCli()
 
 function snapshotCli(): string {
   const app = join(WORK, 'app')
-  const main = join(app, 'dist/bin/main.js')
+  const main = join(app, 'dist/perf-orc.mjs')
   for (let attempt = 0; attempt < 5; attempt++) {
     rmSync(app, { recursive: true, force: true })
     mkdirSync(app, { recursive: true })
@@ -56,7 +56,7 @@ function snapshotCli(): string {
     if (probe.status === 0) return main
     spawnSync('sleep', ['3'])
   }
-  return join(ROOT, 'dist/bin/main.js')
+  return join(ROOT, 'dist/perf-orc.mjs')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ let runSeq = 0
 function run(args: string[], opts: { input?: string | Buffer; cwd?: string } = {}): Run {
   const env = { ...process.env, HOME, XDG_CACHE_HOME: join(HOME, '.cache'), PERF_ORC_DEBUG: '' }
   delete (env as Record<string, string | undefined>)['PERF_ORC_DEBUG']
-  const cmd = `node dist/bin/main.js ${args.join(' ')}`
+  const cmd = `node dist/perf-orc.mjs ${args.join(' ')}`
   const timeFile = join(WORK, `time.${process.pid}.${runSeq++}`)
   // `timeout -s KILL` kills node itself on a hang (killing /usr/bin/time would orphan it).
   const inner = ['timeout', '-s', 'KILL', String(RUN_TIMEOUT_S), process.execPath, CLI, ...args]

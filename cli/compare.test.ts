@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-const CLI = join(ROOT, 'dist/bin/main.js')
+const CLI = join(ROOT, 'dist/perf-orc.mjs')
 
 interface CompareJson {
   samples: number

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-const CLI = join(ROOT, 'dist/bin/main.js')
+const CLI = join(ROOT, 'dist/perf-orc.mjs')
 const JSON_FIXTURE = join(ROOT, 'fixtures/json/fp.json')
 
 function cli(args: string[]): { out: string; err: string; status: number | null } {

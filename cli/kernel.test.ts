@@ -45,7 +45,7 @@ import { buildModuleOrcTable } from '../unwind/orc/kernel-table.js'
 import { byName, listModules, loadKernelFixtures } from '../unwind/orc/kernel-fixtures.test-util.js'
 import { StackImage } from '../unwind/testdata/synthetic-stack.js'
 
-const CLI = join(import.meta.dirname, '../dist/bin/main.js')
+const CLI = join(import.meta.dirname, '../dist/perf-orc.mjs')
 const TEXT = parseAddrHex('ffffffffc0a00000') // kvm's .text
 const KS = parseAddrHex('ffffc90000a40000') // a 16 KiB task stack [KS, KS + 0x4000)
 const S0 = KS + 0x3000 // regs.sp

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump } from '../unwind/orc/kernel-fixtures.test-util.js'
 
-const CLI = join(import.meta.dirname, '../dist/bin/main.js')
+const CLI = join(import.meta.dirname, '../dist/perf-orc.mjs')
 
 function orcDump(file: string): { out: string; err: string; status: number | null } {
   const r = spawnSync('node', [CLI, 'orc', 'dump', file], { encoding: 'utf8', maxBuffer: 1 << 28 })

@@ -8,14 +8,13 @@ import { readPerfJson, readPerfJsonHeader } from '../parsers/perf-json/read-perf
 import { PerfJsonError } from '../parsers/perf-json/errors.js'
 import { resolveJsonSample } from '../unwind/json-sample.js'
 import { openPerfData, type PerfDataReader } from '../parsers/perf-data/reader.js'
-import { PerfContext, RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
+import { RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
 import type { PerfFile } from '../parsers/perf-data/perf-file.js'
 import { Diagnostics } from '../unwind/diagnostics.js'
 import { Machine } from '../unwind/process/machine.js'
 import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
 import { initDemangler } from '../unwind/symbols/demangle.js'
-import type { Kallsyms } from '../unwind/symbols/kallsyms.js'
-import { KallsymsLoader } from './kallsyms-loader.js'
+import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
 import { Symbolizer } from '../unwind/symbols/symbolizer.js'
 import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../render/model.js'
 
@@ -42,32 +41,20 @@ export interface PipelineResult {
 }
 
 /**
- * The kallsyms file this recording uses: --kallsyms FILE when given; else /proc/kallsyms when the
- * recording was made on this machine and kernel (hostname and os release match), as perf would.
+ * Kernel symbols: --kallsyms FILE when given; else /proc/kallsyms when the recording was made on
+ * this machine and kernel (hostname and os release match), as perf would use them. Read and
+ * parsed when the first kernel address needs a name. (Reading it ahead asynchronously gained
+ * nothing: the record loop never yields to the event loop, so the read only progressed once
+ * awaited, and /proc/kallsyms read in async chunks took twice as long as one synchronous read.)
  */
-function kallsymsPath(opts: InputOptions, file: PerfFile): string | undefined {
-  if (opts.kallsyms) return opts.kallsyms
+function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
+  if (opts.kallsyms) {
+    const k = loadKallsyms(opts.kallsyms)
+    if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
+    return k
+  }
   const sameMachine = file.hostname === hostname() && file.osRelease === release()
-  return sameMachine ? '/proc/kallsyms' : undefined
-}
-
-function kernelSymbols(loader: KallsymsLoader | undefined, opts: InputOptions, diag: Diagnostics): Kallsyms | undefined {
-  const k = loader?.get()
-  if (!k && opts.kallsyms) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
-  return k
-}
-
-function startKallsyms(opts: InputOptions, file: PerfFile): KallsymsLoader | undefined {
-  const path = kallsymsPath(opts, file)
-  return path === undefined ? undefined : new KallsymsLoader(path)
-}
-
-/** Does the sample carry a kernel address (negative as a signed Addr, below the context markers)? */
-function hasKernelAddress(s: SampleRecord): boolean {
-  if (s.ip !== undefined && s.ip < PerfContext.MAX) return true
-  const chain = s.callchain
-  if (chain) for (let i = 0; i < chain.length; i++) if (chain[i]! < PerfContext.MAX) return true
-  return false
+  return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
 }
 
 export async function runPipeline(
@@ -80,9 +67,6 @@ export async function runPipeline(
   const diag = new Diagnostics()
   diag.onWarning = onWarning
   const reader = await openPerfData(opts.input === '-' ? process.stdin : opts.input)
-  // File mode knows the host now: start loading kernel symbols beside the main thread. (Pipe mode
-  // learns it with the first sample.)
-  let kallsyms = reader.file.pipe ? undefined : startKallsyms(opts, reader.file)
   const machine = new Machine()
   let resolver: SampleResolver | undefined
   let unwinder: UserUnwinder | undefined
@@ -97,18 +81,14 @@ export async function runPipeline(
     if (!resolver) {
       // In pipe mode attrs and features arrive as records: build symbols at the first sample.
       const file = reader.file
-      kallsyms ??= startKallsyms(opts, file)
-      const loader = kallsyms
       const buildIds = new Map(file.buildIds.map((b) => [b.filename, b.buildId]))
-      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kernelSymbols(loader, opts, diag), buildIds }, diag)
+      const symbolizer = new Symbolizer(machine, { symfs: opts.symfs, kallsyms: () => kernelSymbols(opts, file, diag), buildIds }, diag)
       ctx = { reader, machine, symbolizer, diag }
       unwinder = makeUnwinder?.(ctx)
       resolver = new SampleResolver(machine, symbolizer, (i) => file.eventName(i), unwinder, file.osRelease)
     }
-    if (kallsyms && !kallsyms.settled && hasKernelAddress(rec as SampleRecord)) await kallsyms.settle()
     await onSample(resolver.resolve(rec as SampleRecord), rec as SampleRecord, reader.file, ctx!)
   }
-  kallsyms?.close()
   counts.unknownRecords = reader.stats.skippedUnknown
   const walkEnds = unwinder?.walkEnds()
   if (walkEnds && Object.keys(walkEnds).length > 0) counts.walkEnds = walkEnds

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { ElfFile } from '../parsers/elf/elf-file.js'
 
 const ROOT = join(import.meta.dirname, '..')
-const CLI = join(ROOT, 'dist/bin/main.js')
+const CLI = join(ROOT, 'dist/perf-orc.mjs')
 const SYMFS = join(ROOT, 'fixtures/symfs')
 const DWARF = join(ROOT, 'fixtures/recordings/dwarf.data')
 

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-const CLI = join(ROOT, 'dist/bin/main.js')
+const CLI = join(ROOT, 'dist/perf-orc.mjs')
 const SYMFS = join(ROOT, 'fixtures/symfs')
 
 interface Manifest {

@@ -17,7 +17,7 @@ const TEXT = [
 ].join('\n')
 
 describe('parseKallsyms', () => {
-  const k = parseKallsyms(TEXT)!
+  const k = parseKallsyms(TEXT)
   const name = (hex: string): string | undefined => {
     const i = k.table.find(parseAddrHex(hex))
     return i < 0 ? undefined : k.table.name(i)

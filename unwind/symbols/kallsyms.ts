@@ -50,32 +50,12 @@ class Columns {
 }
 
 /**
- * A kallsyms file scanned into plain typed arrays (text symbols in file order, their address
- * order, sizes) plus the file's bytes: everything but the SymbolTable, in a form that can be
- * moved between threads without copying (cli/kallsyms-loader.ts scans in a worker).
- */
-export interface KallsymsScan {
-  bytes: Uint8Array
-  start: Float64Array
-  nameStart: Uint32Array
-  nameEnd: Uint32Array
-  bind: Uint8Array
-  /** Row indices in address order. */
-  order: Uint32Array
-  size: Float64Array
-  /** [address, module] of module symbols. */
-  modules: Array<[number, string]>
-  /** perf's relocation reference symbols found ([name, address]). */
-  refs: Array<[string, number]>
-}
-
-/**
- * Scan kallsyms text (bytes as read, or a string). Works on the bytes: one memchr per line and
+ * Parse kallsyms text (bytes as read, or a string). Works on the bytes: one memchr per line and
  * a typed-array scan, names decoded only when asked for. (Scanning a decoded string instead cost
  * the 5 MB UTF-8 decode on top: a cold parse of /proc/kallsyms went from ~110 ms to ~70 ms.)
  */
-export function scanKallsyms(input: Uint8Array | string): KallsymsScan {
-  const b = toBuffer(typeof input === 'string' ? Buffer.from(input, 'utf8') : input)
+export function parseKallsyms(input: Uint8Array | string): Kallsyms {
+  const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   const c = new Columns()
   const moduleAt = new Map<number, string>()
   const refSymbols = new Map<string, Addr>()
@@ -91,45 +71,17 @@ export function scanKallsyms(input: Uint8Array | string): KallsymsScan {
   // a size and wins: the same sizes make SymbolTable's alias rule pick the same name.
   const size = new Float64Array(c.n)
   for (let i = 0; i + 1 < order.length; i++) size[order[i]!] = c.start[order[i + 1]!]! - c.start[order[i]!]!
-  return {
-    bytes: b,
-    start: c.start.slice(0, c.n),
-    nameStart: c.nameStart.slice(0, c.n),
-    nameEnd: c.nameEnd.slice(0, c.n),
-    bind: c.bind.slice(0, c.n),
-    order,
-    size,
-    modules: [...moduleAt],
-    refs: [...refSymbols],
-  }
-}
-
-/** Kernel symbols from a scan; undefined when the file names no code. */
-export function kallsymsFromScan(scan: KallsymsScan): Kallsyms | undefined {
-  const b = toBuffer(scan.bytes)
-  const { nameStart, nameEnd } = scan
   const cols: SymbolColumns = {
-    count: scan.start.length,
-    start: scan.start,
-    size: scan.size,
-    bind: scan.bind,
-    name: (r) => b.toString('utf8', nameStart[r]!, nameEnd[r]!),
-    nameEmpty: (r) => nameEnd[r] === nameStart[r],
-    nameShape: (r) => nameShape(b, nameStart[r]!, nameEnd[r]!),
+    count: c.n,
+    start: c.start.subarray(0, c.n),
+    size,
+    bind: c.bind.subarray(0, c.n),
+    name: (r) => b.toString('utf8', c.nameStart[r]!, c.nameEnd[r]!),
+    nameEmpty: (r) => c.nameEnd[r] === c.nameStart[r],
+    nameShape: (r) => nameShape(b, c.nameStart[r]!, c.nameEnd[r]!),
   }
-  const table = new SymbolTable(cols, scan.order)
-  if (table.length === 0) return undefined
-  const moduleAt = new Map(scan.modules)
-  return { table, moduleOf: (i) => moduleAt.get(table.starts[i]!) ?? '', refSymbols: new Map(scan.refs) }
-}
-
-/** Kernel symbols from kallsyms text (tests; the CLI reads files with loadKallsyms). */
-export function parseKallsyms(input: Uint8Array | string): Kallsyms | undefined {
-  return kallsymsFromScan(scanKallsyms(input))
-}
-
-function toBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength)
+  const table = new SymbolTable(cols, order)
+  return { table, moduleOf: (i) => moduleAt.get(table.starts[i]!) ?? '', refSymbols }
 }
 
 const SPACE = 32
@@ -205,19 +157,14 @@ function hexDigit(ch: number): number {
   return Number.NaN
 }
 
-/** A kallsyms file read and scanned; undefined when it cannot be read. */
-export function readKallsymsScan(path: string): KallsymsScan | undefined {
+/** Kernel symbols from a kallsyms file; undefined when it cannot be read or names no code. */
+export function loadKallsyms(path: string): Kallsyms | undefined {
   let bytes: Uint8Array
   try {
     bytes = readFileSync(path)
   } catch {
     return undefined
   }
-  return scanKallsyms(bytes)
-}
-
-/** Kernel symbols from a kallsyms file; undefined when it cannot be read or names no code. */
-export function loadKallsyms(path: string): Kallsyms | undefined {
-  const scan = readKallsymsScan(path)
-  return scan && kallsymsFromScan(scan)
+  const k = parseKallsyms(bytes)
+  return k.table.length > 0 ? k : undefined
 }
