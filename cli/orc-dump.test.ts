@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump } from '../unwind/orc/kernel-fixtures.test-util.js'
+import { decompressXz, everyNth, listModules, loadKernelFixtures, objtoolDump, objtoolDumpVmlinux } from '../unwind/orc/kernel-fixtures.test-util.js'
 
 const CLI = join(import.meta.dirname, '../dist/perf-orc.mjs')
 
@@ -35,6 +35,20 @@ describe('perf-orc orc dump equals objtool --dump=orc', () => {
       const r = orcDump(ko)
       expect(r.status, r.err).toBe(0)
       expect(r.out === objtoolDump(fx.objtool612, ko), ko).toBe(true)
+    }
+  })
+
+  it('on the vmlinux of Debian 6.1 and 6.12 (stripped, from the packages\' bzImage)', () => {
+    const tmp = join(tmpdir(), 'perf-orc-cli-vmlinux')
+    for (const [vmlinux, objtool, minLines] of [
+      [fx.vmlinux61, fx.objtool61, 300_000],
+      [fx.vmlinux612, fx.objtool612, 300_000],
+    ] as const) {
+      const r = orcDump(vmlinux)
+      expect(r.status, r.err).toBe(0)
+      const theirs = objtoolDumpVmlinux(objtool, vmlinux, tmp)
+      expect(theirs.split('\n').length).toBeGreaterThan(minLines)
+      expect(r.out === theirs, vmlinux).toBe(true)
     }
   })
 

@@ -29,6 +29,7 @@ import type { OrcTable } from './orc/table.js'
 import { RegBit, UnwindRegs } from './regs.js'
 import { StackMemory } from './stack-memory.js'
 import { SymbolTable, type RawSymbol } from './symbols/symbol-table.js'
+import { parseKallsyms } from './symbols/kallsyms.js'
 
 const SHF_ALLOC = 0x2
 const SHF_EXECINSTR = 0x4
@@ -68,21 +69,29 @@ export class KernelImage {
     readonly ranges: readonly { start: Addr; end: Addr }[],
   ) {}
 
-  static load(path: string, opts: { release?: string } = {}): KernelImage {
+  /**
+   * `systemMap`: kallsyms-format text (System.map) naming the code at link addresses, used
+   * instead of the ELF's .symtab: distribution images are stripped.
+   */
+  static load(path: string, opts: { release?: string; systemMap?: Uint8Array } = {}): KernelImage {
     const elf = ElfFile.open(path)
     if (elf.type === ET_REL) throw new UnwindInfoError(`${path}: is a relocatable object (a module?), not a vmlinux`, 0)
     if (!hasKernelOrc(elf)) throw new UnwindInfoError(`${path}: no .orc_unwind tables (a kernel built without CONFIG_UNWINDER_ORC, or not a vmlinux)`, 0)
     const orc = readKernelOrc(elf, { release: opts.release })
     const exec = execSections(elf).filter((s) => s.addr !== 0)
-    const syms = codeSymbols(elf, new Set(exec.map((s) => s.index)))
+    const symbols = opts.systemMap !== undefined ? systemMapSymbols(opts.systemMap) : new SymbolTable(codeSymbols(elf, new Set(exec.map((s) => s.index))))
     return new KernelImage(
       path,
       orc,
       buildVmlinuxOrcTable(orc),
-      new SymbolTable(syms),
+      symbols,
       exec.map((s) => ({ start: s.addr, end: s.addr + s.size })),
     )
   }
+}
+
+function systemMapSymbols(text: Uint8Array): SymbolTable {
+  return parseKallsyms(text)?.table ?? new SymbolTable([])
 }
 
 /** A module's table and symbols at one placement. */

@@ -12,7 +12,7 @@
  * (NAME.ko, with '-' and '_' alike) among --module files or under --modules DIR. Only plain .ko
  * files are read: a NAME.ko.xz/.zst/.gz is reported, not decompressed.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs'
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Argv } from 'yargs'
 import { parseAddrHex, type Addr } from '../../parsers/common/addr.js'
@@ -27,6 +27,7 @@ import { warn, type CommandResult } from '../errors.js'
 interface KernelArgs {
   captures?: string
   vmlinux?: string
+  systemMap?: string
   modules?: string
   module?: string[]
   release?: string
@@ -39,6 +40,7 @@ export const builder = (y: Argv): Argv<KernelArgs> =>
   y
     .positional('captures', { type: 'string', describe: 'capture file, JSON lines (parsers/kernel-capture/FORMAT.md); "-" for stdin' })
     .option('vmlinux', { type: 'string', describe: 'the captured kernel\'s vmlinux (ORC tables and symbols)' })
+    .option('system-map', { type: 'string', describe: 'System.map naming the vmlinux\'s code (for a stripped vmlinux, as distributions ship)' })
     .option('modules', { type: 'string', describe: 'directory searched recursively for NAME.ko (e.g. /lib/modules/$(uname -r))' })
     .option('module', { type: 'string', array: true, describe: 'a .ko file, named by its file name (repeatable)' })
     .option('release', { type: 'string', describe: 'kernel release to pick the ORC layout when a file does not say (e.g. 6.1.0)' })
@@ -49,7 +51,9 @@ export async function run(a: KernelArgs): Promise<CommandResult> {
   const input = a.captures === '' || a.captures === undefined ? '-' : a.captures
   const kaslrOffset = parseKaslr(a.kaslrOffset)
   if (input !== '-') statSync(input) // a missing file is one "no such file" line, before any output
-  const vmlinux = a.vmlinux !== undefined ? KernelImage.load(a.vmlinux, { release: a.release }) : undefined
+  if (a.systemMap !== undefined && a.vmlinux === undefined) throw new UsageError('--system-map names the code of a --vmlinux: give both')
+  const systemMap = a.systemMap !== undefined ? readFileSync(a.systemMap) : undefined
+  const vmlinux = a.vmlinux !== undefined ? KernelImage.load(a.vmlinux, { release: a.release, systemMap }) : undefined
   const finder = new ModuleFinder(a.module ?? [], a.modules)
   const unwinder = new KernelCaptureUnwinder({
     vmlinux,

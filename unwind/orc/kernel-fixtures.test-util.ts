@@ -13,6 +13,11 @@ export interface KernelFixtures {
   modules61: string
   objtool612: string
   modules612: string
+  /** The stripped ELF vmlinux of each image package, and its System.map. */
+  vmlinux61: string
+  systemMap61: string
+  vmlinux612: string
+  systemMap612: string
 }
 
 export function kernelModuleDir(): string {
@@ -41,6 +46,10 @@ export function loadKernelFixtures(): KernelFixtures {
     modules61: get('MODULES_61'),
     objtool612: get('OBJTOOL_612'),
     modules612: get('MODULES_612'),
+    vmlinux61: get('VMLINUX_61'),
+    systemMap61: get('SYSTEM_MAP_61'),
+    vmlinux612: get('VMLINUX_612'),
+    systemMap612: get('SYSTEM_MAP_612'),
   }
 }
 
@@ -79,6 +88,18 @@ export function decompressXz(path: string, tmpDir: string): string {
 }
 
 /** objtool --dump=orc output (6.12's objtool refuses to start without SRCARCH). */
+/**
+ * objtool's dump of a stripped vmlinux: objtool prints nothing for a file without .symtab (it
+ * needs one for module labels), so it reads a copy given one dummy symbol. vmlinux entries have
+ * no relocations and print as plain addresses, so the symbol changes nothing in the output.
+ */
+export function objtoolDumpVmlinux(objtool: string, vmlinux: string, tmp: string): string {
+  mkdirSync(tmp, { recursive: true })
+  const copy = join(tmp, `${vmlinux.split('/').pop()}.symtab`)
+  if (!existsSync(copy)) execFileSync('objcopy', ['--add-symbol', 'perf_orc_dummy=.text:0,global,function', vmlinux, copy])
+  return objtoolDump(objtool, copy)
+}
+
 export function objtoolDump(objtool: string, ko: string): string {
   return execFileSync(objtool, ['--dump=orc', ko], {
     encoding: 'utf8',
