@@ -32,8 +32,8 @@
  *      │ BPF locals               │                 slot, or regs.bp when f1 leaves bp alone)
  *      ├──────────────────────────┤ ← CFA1 = sp in the BPF program
  */
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -246,6 +246,25 @@ describe('perf-orc kernel on captures laid out from kvm.ko (6.1) ORC data', () =
     const r = run(['-', '--modules', fx.modules61], hw({ path: undefined }) + '\n')
     expect(r.status, r.err).toBe(0)
     expect(parseOutput(r.out)[0]!.frames.map(fnName)).toEqual(CHAIN)
+  })
+
+  it('finds and decompresses the module as distributions ship it (kvm.ko.xz, .ko.zst, .ko.gz)', () => {
+    for (const [ext, tool] of [
+      ['xz', ['xz', '-k']],
+      ['zst', ['zstd', '-q']],
+      ['gz', ['gzip', '-k']],
+    ] as const) {
+      const modules = mkdtempSync(join(tmpdir(), `perf-orc-kmod-${ext}-`))
+      const copy = join(modules, 'kvm.ko')
+      writeFileSync(copy, readFileSync(ko))
+      execFileSync(tool[0], [...tool.slice(1), copy])
+      rmSync(copy)
+      expect(readdirSync(modules)).toEqual([`kvm.ko.${ext}`])
+      const r = run(['-', '--modules', modules], hw({ path: undefined }) + '\n')
+      expect(r.status, r.err).toBe(0)
+      expect(parseOutput(r.out)[0]!.frames.map(fnName), ext).toEqual(CHAIN)
+      expect(r.err, ext).not.toMatch(/warning/)
+    }
   })
 
   it('without the .ko: one warning, regs.ip printed, and the frame-pointer guess stops at a non-stack rbp', () => {

@@ -3,7 +3,8 @@
  * modules (6.1 and 6.12 layouts), byte for byte, and on a user binary (CFI-compiled table).
  * Needs bench/kernel-modules.sh (run by .ci/run); fails rather than skips without it.
  */
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -28,14 +29,29 @@ describe('perf-orc orc dump equals objtool --dump=orc', () => {
     }
   })
 
-  it('on 6.12 modules (.orc_header, 3-bit types)', () => {
+  it('on 6.12 modules (.orc_header, 3-bit types), read compressed as shipped (.ko.xz)', () => {
     const mods = everyNth(listModules(fx.modules612, '.ko.xz'), 3)
     for (const xz of mods) {
       const ko = decompressXz(xz, join(tmpdir(), 'perf-orc-cli-dump'))
-      const r = orcDump(ko)
+      const r = orcDump(xz)
       expect(r.status, r.err).toBe(0)
-      expect(r.out === objtoolDump(fx.objtool612, ko), ko).toBe(true)
+      expect(r.out === objtoolDump(fx.objtool612, ko), xz).toBe(true)
     }
+  })
+
+  it('reads .ko.zst and .ko.gz too, and names undecodable data in one line', () => {
+    const xz = listModules(fx.modules612, '.ko.xz').find((p) => p.endsWith('/kvm.ko.xz'))!
+    const ko = decompressXz(xz, join(tmpdir(), 'perf-orc-cli-dump'))
+    const expected = objtoolDump(fx.objtool612, ko)
+    const dir = mkdtempSync(join(tmpdir(), 'perf-orc-cli-zdump-'))
+    writeFileSync(join(dir, 'kvm.ko.zst'), execFileSync('zstd', ['-q', '-c', ko]))
+    writeFileSync(join(dir, 'kvm.ko.gz'), execFileSync('gzip', ['-c', ko]))
+    for (const f of ['kvm.ko.zst', 'kvm.ko.gz']) expect(orcDump(join(dir, f)).out === expected, f).toBe(true)
+    writeFileSync(join(dir, 'cut.ko.zst'), readFileSync(join(dir, 'kvm.ko.zst')).subarray(0, 1000))
+    const bad = orcDump(join(dir, 'cut.ko.zst'))
+    expect(bad.status).toBe(1)
+    expect(bad.err.trim().split('\n')).toHaveLength(1)
+    expect(bad.err).toMatch(/cut\.ko\.zst: cannot decompress its zstd data/)
   })
 
   it('on the vmlinux of Debian 6.1 and 6.12 (stripped, from the packages\' bzImage)', () => {

@@ -16,6 +16,7 @@
 
 import type { Addr } from '../parsers/common/addr.js'
 import { ElfFile, ET_REL, STT_FUNC, type ElfSection } from '../parsers/elf/elf-file.js'
+import { openElf } from '../parsers/elf/open-elf.js'
 import type { CapturedModule, KernelCapture } from '../parsers/kernel-capture/capture.js'
 import { hasKernelOrc, readKernelOrc, type KernelOrc } from '../parsers/kernel-orc/kernel-orc.js'
 import { vermagicRelease } from '../parsers/kernel-orc/release.js'
@@ -74,7 +75,7 @@ export class KernelImage {
    * instead of the ELF's .symtab: distribution images are stripped.
    */
   static load(path: string, opts: { release?: string; systemMap?: Uint8Array } = {}): KernelImage {
-    const elf = ElfFile.open(path)
+    const elf = openElf(path)
     if (elf.type === ET_REL) throw new UnwindInfoError(`${path}: is a relocatable object (a module?), not a vmlinux`, 0)
     if (!hasKernelOrc(elf)) throw new UnwindInfoError(`${path}: no .orc_unwind tables (a kernel built without CONFIG_UNWINDER_ORC, or not a vmlinux)`, 0)
     const orc = readKernelOrc(elf, { release: opts.release })
@@ -121,7 +122,7 @@ export class ModuleFile {
   ) {}
 
   static load(path: string, opts: { release?: string } = {}): ModuleFile {
-    const elf = ElfFile.open(path)
+    const elf = openElf(path)
     if (elf.type !== ET_REL) throw new UnwindInfoError(`${path}: not a kernel module (ET_REL object)`, 16)
     if (!hasKernelOrc(elf)) throw new UnwindInfoError(`${path}: no .orc_unwind tables`, 0)
     // A module names its own kernel (vermagic); --release only helps files that do not.

@@ -9,8 +9,8 @@
  *   (blank line)
  *
  * and one summary line on stderr. Modules are found by the capture's `path`, else by name
- * (NAME.ko, with '-' and '_' alike) among --module files or under --modules DIR. Only plain .ko
- * files are read: a NAME.ko.xz/.zst/.gz is reported, not decompressed.
+ * (NAME.ko, with '-' and '_' alike) among --module files or under --modules DIR, plain or
+ * compressed as distributions ship them (NAME.ko.xz, .ko.zst, .ko.gz: parsers/elf/open-elf.ts).
  */
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
@@ -141,7 +141,6 @@ class ModuleFinder {
   private readonly explicit = new Map<string, string>()
   private index: Map<string, string> | undefined
   private compressed: Map<string, string> | undefined
-  private readonly warned = new Set<string>()
 
   constructor(
     files: readonly string[],
@@ -158,26 +157,13 @@ class ModuleFinder {
     const key = moduleKey(m.name)
     const given = this.explicit.get(key)
     if (given !== undefined) return given
-    if (m.path !== undefined && existsSync(m.path)) {
-      if (m.path.endsWith('.ko')) return m.path
-      this.unsupported(m.name, m.path)
-    }
+    if (m.path !== undefined && existsSync(m.path)) return m.path
     if (this.dir === undefined) return undefined
     this.buildIndex()
-    const ko = this.index!.get(key)
-    if (ko !== undefined) return ko
-    const z = this.compressed!.get(key)
-    if (z !== undefined) this.unsupported(m.name, z)
-    return undefined
+    return this.index!.get(key) ?? this.compressed!.get(key)
   }
 
-  private unsupported(name: string, path: string): void {
-    if (this.warned.has(name)) return
-    this.warned.add(name)
-    warn(`module ${name}: ${path} is compressed; only plain .ko files are read (decompress it, e.g. xz -dk, and pass --module)`)
-  }
-
-  /** NAME.ko files under dir, first by sorted path on duplicates. */
+  /** NAME.ko (and, apart, NAME.ko.xz/.zst/.gz) files under dir, first by sorted path on duplicates. */
   private buildIndex(): void {
     if (this.index) return
     this.index = new Map()

@@ -5,7 +5,7 @@
  */
 
 import type { Argv } from 'yargs'
-import { ElfFile } from '../../parsers/elf/elf-file.js'
+import { openElf } from '../../parsers/elf/open-elf.js'
 import { hasKernelOrc } from '../../parsers/kernel-orc/kernel-orc.js'
 import { dumpKernelOrcFile } from '../../unwind/orc/kernel-dump.js'
 import { compileBinaryTable } from '../../unwind/orc/binary-tables.js'
@@ -29,7 +29,7 @@ export const builder = (y: Argv): Argv<OrcArgs> =>
 
 export async function run(a: OrcArgs): Promise<CommandResult> {
   const path = a.file!
-  const elf = ElfFile.open(path)
+  const elf = openElf(path)
   const out = await TextSink.open(undefined)
   if (hasKernelOrc(elf)) {
     await out.write(dumpKernelOrcFile(elf, { release: a.release }))
