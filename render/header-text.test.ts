@@ -38,5 +38,6 @@ describe('formatHeader', () => {
     const r = await openPerfData(files[0]!)
     expect(r.file.buildIds.length).toBeGreaterThan(0)
     expect(formatHeader(r.file)).toMatch(/# build id : [0-9a-f]{40} \S+/)
+    await r.close()
   })
 })

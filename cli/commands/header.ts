@@ -16,6 +16,7 @@ export async function run(a: InputArgs): Promise<CommandResult> {
   const reader = await openPerfData(inputPath(a) === '-' ? process.stdin : inputPath(a))
   // Pipe mode only learns attrs and features from records: read through them first.
   if (reader.file.pipe) for await (const _ of reader.records()) void _
+  else await reader.close()
   process.stdout.write(formatHeader(reader.file))
   return { readError: reader.error ? `${inputPath(a)}: ${reader.error.message}` : undefined }
 }

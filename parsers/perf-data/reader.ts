@@ -127,6 +127,11 @@ export class PerfDataReader {
     return bufferReadAt(buf, 0)
   }
 
+  /** Release the input when records() is not iterated to its end (header-only use). */
+  async close(): Promise<void> {
+    await this.src.close().catch(() => undefined)
+  }
+
   records(): AsyncIterableIterator<PerfRecord> {
     if (this.iterating) throw new Error('records() can only be iterated once')
     this.iterating = true
