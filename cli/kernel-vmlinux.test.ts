@@ -16,7 +16,7 @@ import { ElfFile } from '../parsers/elf/elf-file.js'
 import { readKernelOrc } from '../parsers/kernel-orc/kernel-orc.js'
 import { OrcReg, OrcType } from '../unwind/orc/entry.js'
 import { buildVmlinuxOrcTable } from '../unwind/orc/kernel-table.js'
-import { loadKernelFixtures } from '../unwind/orc/kernel-fixtures.test-util.js'
+import { loadKernelFixtures, type ChainFn } from '../unwind/orc/kernel-fixtures.test-util.js'
 import { StackImage } from '../unwind/testdata/synthetic-stack.js'
 
 const CLI = join(import.meta.dirname, '../dist/perf-orc.mjs')
@@ -24,16 +24,8 @@ const KASLR = 0x2a400000 // runtime = link + KASLR (a 2 MiB-aligned slide)
 const KS = parseAddrHex('ffffc90000a40000') // a 16 KiB task stack
 const S0 = KS + 0x3000 // regs.sp
 
-interface Fn {
-  name: string
-  /** Link address of the function. */
-  start: Addr
-  /** Link address E + 1 (the lookup at E finds the chosen entry). */
-  ret: Addr
-  spOffset: number
-  bpReg: number
-  bpOffset: number
-}
+/** Chain functions; in vmlinux at link addresses (runtime = link + KASLR). */
+type Fn = ChainFn
 
 /**
  * Four CALL sp:sp+N entries (N >= 16; bp undefined or saved at prevsp+K) with room after them,

@@ -42,7 +42,7 @@ import { ElfFile, STT_FUNC } from '../parsers/elf/elf-file.js'
 import { readKernelOrc } from '../parsers/kernel-orc/kernel-orc.js'
 import { OrcReg, OrcType } from '../unwind/orc/entry.js'
 import { buildModuleOrcTable } from '../unwind/orc/kernel-table.js'
-import { byName, listModules, loadKernelFixtures } from '../unwind/orc/kernel-fixtures.test-util.js'
+import { byName, listModules, loadKernelFixtures, type ChainFn } from '../unwind/orc/kernel-fixtures.test-util.js'
 import { StackImage } from '../unwind/testdata/synthetic-stack.js'
 
 const CLI = join(import.meta.dirname, '../dist/perf-orc.mjs')
@@ -52,17 +52,7 @@ const S0 = KS + 0x3000 // regs.sp
 const BPF = parseAddrHex('ffffffffc1f0005e') // inside no placed section
 const CHAIN = ['kvm_vcpu_block', 'kvm_vcpu_halt', 'kvm_emulate_halt', 'kvm_vcpu_ioctl'] // f1..f4
 
-/** One function of the chain: its CALL entry and the return address that selects it. */
-interface Fn {
-  name: string
-  start: Addr
-  /** E + 1: the lookup at ret - 1 finds the entry at E. */
-  ret: Addr
-  spOffset: number
-  /** OrcReg.UNDEFINED or OrcReg.PREV_SP. */
-  bpReg: number
-  bpOffset: number
-}
+type Fn = ChainFn
 
 function kvmFunctions(ko: string): Fn[] {
   const elf = ElfFile.parse(readFileSync(ko), ko)

@@ -20,6 +20,21 @@ export interface KernelFixtures {
   systemMap612: string
 }
 
+/**
+ * One function of a synthetic kernel call chain (cli/kernel*.test.ts): a CALL entry of its body
+ * and the return address that selects it.
+ */
+export interface ChainFn {
+  name: string
+  start: number
+  /** E + 1: the lookup at ret - 1 finds the entry at E. */
+  ret: number
+  spOffset: number
+  /** OrcReg.UNDEFINED or OrcReg.PREV_SP. */
+  bpReg: number
+  bpOffset: number
+}
+
 export function kernelModuleDir(): string {
   return process.env['PERF_ORC_KMOD_DIR'] ?? '/tmp/perf-orc-kmod'
 }
