@@ -83,9 +83,7 @@ MODULES_61=$MODULES_61
 OBJTOOL_612=$OBJTOOL_612
 MODULES_612=$MODULES_612
 VMLINUX_61=$DIR/vmlinux-6.1
-SYSTEM_MAP_61=$(ls "$DIR"/image-6.1/boot/System.map-*)
 VMLINUX_612=$DIR/vmlinux-6.12
-SYSTEM_MAP_612=$(ls "$DIR"/image-6.12/boot/System.map-*)
 EOF
 mv manifest.env.tmp manifest.env
 echo "kernel packages in $DIR:"

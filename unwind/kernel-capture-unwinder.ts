@@ -92,7 +92,7 @@ export class KernelImage {
 }
 
 function systemMapSymbols(text: Uint8Array): SymbolTable {
-  return parseKallsyms(text)?.table ?? new SymbolTable([])
+  return parseKallsyms(text).table
 }
 
 /** A module's table and symbols at one placement. */

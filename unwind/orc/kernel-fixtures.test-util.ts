@@ -13,11 +13,9 @@ export interface KernelFixtures {
   modules61: string
   objtool612: string
   modules612: string
-  /** The stripped ELF vmlinux of each image package, and its System.map. */
+  /** The stripped ELF vmlinux inside each image package's bzImage. */
   vmlinux61: string
-  systemMap61: string
   vmlinux612: string
-  systemMap612: string
 }
 
 /**
@@ -62,9 +60,7 @@ export function loadKernelFixtures(): KernelFixtures {
     objtool612: get('OBJTOOL_612'),
     modules612: get('MODULES_612'),
     vmlinux61: get('VMLINUX_61'),
-    systemMap61: get('SYSTEM_MAP_61'),
     vmlinux612: get('VMLINUX_612'),
-    systemMap612: get('SYSTEM_MAP_612'),
   }
 }
 
@@ -102,7 +98,6 @@ export function decompressXz(path: string, tmpDir: string): string {
   return out
 }
 
-/** objtool --dump=orc output (6.12's objtool refuses to start without SRCARCH). */
 /**
  * objtool's dump of a stripped vmlinux: objtool prints nothing for a file without .symtab (it
  * needs one for module labels), so it reads a copy given one dummy symbol. vmlinux entries have
@@ -115,6 +110,7 @@ export function objtoolDumpVmlinux(objtool: string, vmlinux: string, tmp: string
   return objtoolDump(objtool, copy)
 }
 
+/** objtool --dump=orc output (6.12's objtool refuses to start without SRCARCH). */
 export function objtoolDump(objtool: string, ko: string): string {
   return execFileSync(objtool, ['--dump=orc', ko], {
     encoding: 'utf8',
