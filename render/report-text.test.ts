@@ -44,5 +44,13 @@ describe('perf report-like output', () => {
     expect(text).toMatch(/with unreliable frames \("\? "\): +14 /)
     expect(text).toMatch(/lost samples: +7/)
     expect(text).toMatch(/unknown records skipped: +2/)
+    expect(text).not.toContain('# Hint:') // 4 of 143 copies cut short: no hint
+  })
+
+  it('suggests a larger stack copy when many copies were cut short', () => {
+    const samples = fixtureSamples().map((s, i) => ({ ...s, stackTruncated: i % 5 === 0 }))
+    const text = reportText(samples, fixtureMeta())
+    expect(text).toMatch(/stack copy too short \(truncated\): +29 /)
+    expect(text).toContain('--call-graph dwarf,65528')
   })
 })

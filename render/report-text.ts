@@ -128,5 +128,14 @@ function summaryLines(r: UnwindSummary): string[] {
   if (r.unknownRecords > 0) rows.push(['unknown records skipped', `${r.unknownRecords}`])
   if (r.readError !== undefined) rows.push(['read stopped early', r.readError])
   const w = Math.max(...rows.map(([k]) => k.length))
-  return ['# Unwinding summary', '#', ...rows.map(([k, v]) => `#   ${(k + ':').padEnd(w + 1)} ${v}`)]
+  const out = ['# Unwinding summary', '#', ...rows.map(([k, v]) => `#   ${(k + ':').padEnd(w + 1)} ${v}`)]
+  if (r.samples > 0 && r.truncatedStackSamples >= r.samples * TRUNCATED_HINT_SHARE) out.push('#', ...TRUNCATED_HINT)
+  return out
 }
+
+/** From this share of samples with a cut-short stack copy on, the summary says how to avoid it. */
+const TRUNCATED_HINT_SHARE = 0.1
+const TRUNCATED_HINT = [
+  "# Hint: perf copies 8 KiB of user stack per sample by default, too little for these stacks.",
+  "#       Record with a larger copy, e.g. `perf record --call-graph dwarf,65528` (perf's maximum).",
+]
