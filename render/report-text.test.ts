@@ -51,6 +51,7 @@ describe('perf report-like output', () => {
     const samples = fixtureSamples().map((s, i) => ({ ...s, stackTruncated: i % 5 === 0 }))
     const text = reportText(samples, fixtureMeta())
     expect(text).toMatch(/stack copy too short \(truncated\): +29 /)
-    expect(text).toContain('--call-graph dwarf,65528')
+    expect(text).toContain('--call-graph dwarf,SIZE')
+    expect(text).toContain('up to 65528')
   })
 })

@@ -136,6 +136,6 @@ function summaryLines(r: UnwindSummary): string[] {
 /** From this share of samples with a cut-short stack copy on, the summary says how to avoid it. */
 const TRUNCATED_HINT_SHARE = 0.1
 const TRUNCATED_HINT = [
-  "# Hint: perf copies 8 KiB of user stack per sample by default, too little for these stacks.",
-  "#       Record with a larger copy, e.g. `perf record --call-graph dwarf,65528` (perf's maximum).",
+  '# Hint: the user-stack copies (perf record --call-graph dwarf,SIZE; 8192 bytes by default) were',
+  '#       too short for these stacks. Record with a larger SIZE, up to 65528.',
 ]
