@@ -43,9 +43,19 @@ export function isRootSymbol(name: string | undefined): boolean {
   return name !== undefined && ROOT_SYMBOLS.has(name.replace(/@@?.*$/, ''))
 }
 
+const RELIABILITY_SLOT: Record<Reliability, number> = { reliable: 0, 'fp-guess': 1, 'below-guess': 2, 'kernel-bpf': 3 }
+
 export class SampleResolver {
   private readonly name = new FrameName()
   private readonly intr = new UnwindRegs()
+  /**
+   * User frames already resolved, by the mapping that held the address (or, outside any mapping,
+   * by pid: JIT code named by perf-PID.map), then by address and reliability. A profile repeats
+   * the same few thousand frames, and a mapping's contents do not change while it exists (a new
+   * mmap over it makes new Mapping objects), so the same mapping and address name the same frame.
+   * Kernel frames are not kept: KSYMBOL records add and remove BPF programs as time passes.
+   */
+  private readonly frames = new Map<object | number, Map<number, (ResolvedFrame | undefined)[]>>()
 
   constructor(
     private readonly machine: Machine,
@@ -122,7 +132,25 @@ export class SampleResolver {
     }
   }
 
+  /** The frame at `addr` (shared between samples: callers must not modify it). */
   private frame(pid: number, addr: Addr, reliability: Reliability): ResolvedFrame {
+    if (addr < 0 || !Number.isSafeInteger(addr)) return this.resolveFrame(pid, addr, reliability)
+    const owner = this.machine.findMapping(pid, addr) ?? pid
+    let byAddr = this.frames.get(owner)
+    if (byAddr === undefined) {
+      byAddr = new Map()
+      this.frames.set(owner, byAddr)
+    }
+    let slots = byAddr.get(addr)
+    if (slots === undefined) {
+      slots = [undefined, undefined, undefined, undefined]
+      byAddr.set(addr, slots)
+    }
+    const slot = RELIABILITY_SLOT[reliability]
+    return (slots[slot] ??= this.resolveFrame(pid, addr, reliability))
+  }
+
+  private resolveFrame(pid: number, addr: Addr, reliability: Reliability): ResolvedFrame {
     const n = this.symbolizer.resolve(pid, addr, this.name)
     return { addr, relAddr: n.printAddr, symbol: n.symbol, symOffset: n.symOffset, dso: n.dso, kind: n.kind, reliability }
   }
