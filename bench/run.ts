@@ -20,6 +20,8 @@ import { cfiStages, stagesTable } from './stages.js'
 import { byFileMarkdown, hotFunctionsMarkdown, readCpuProfile, selfTimeByFile, topSelfTime } from './cpu-profile.js'
 
 const HOTSPOT = '/usr/lib/x86_64-linux-gnu/libexec/hotspot-perfparser'
+/** The perf-orc bin (the bundle `npm run build` writes), relative to the repository. */
+const PERF_ORC = 'dist/perf-orc.mjs'
 const RSS_LIMIT_MB = 300
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const OUT = join(REPO, 'bench', 'out')
@@ -115,9 +117,9 @@ function commandFor(id: ToolId, r: Recording): string[] {
   const symfs = r.symfs ? rel(r.symfs) : undefined
   switch (id) {
     case 'orc-nocache':
-      return ['node', 'dist/perf-orc.mjs', 'script', '-i', p, '--no-cache', ...(symfs ? ['--symfs', symfs] : [])]
+      return ['node', PERF_ORC, 'script', '-i', p, '--no-cache', ...(symfs ? ['--symfs', symfs] : [])]
     case 'orc-warm':
-      return ['node', 'dist/perf-orc.mjs', 'script', '-i', p, ...(symfs ? ['--symfs', symfs] : [])]
+      return ['node', PERF_ORC, 'script', '-i', p, ...(symfs ? ['--symfs', symfs] : [])]
     case 'perf':
       return ['perf', 'script', '--no-inline', '-i', p, ...(symfs ? ['--symfs', symfs] : [])]
     case 'hotspot':
@@ -202,7 +204,7 @@ async function runLinearity(o: Options, method: RssMethod): Promise<void> {
       log(`linearity ${r.name} run ${i + 1}/${runs}: ${m.wallSeconds.toFixed(3)} s ${m.peakRssMb.toFixed(0)} MB${m.error ? ` — ${m.error}` : ''}; load ${loadavg()[0]!.toFixed(2)}`)
     }
   }
-  const floor = await medianOf(['node', 'dist/perf-orc.mjs', 'header', '-i', rel(small.path)], runs, o, method)
+  const floor = await medianOf(['node', PERF_ORC, 'header', '-i', rel(small.path)], runs, o, method)
   const rows: LinearityRow[] = recs.map((r) => {
     const ms = byRec.get(r)!
     const wall = median(ms.map((m) => m.wallSeconds))
@@ -229,7 +231,7 @@ function runProfile(o: Options): void {
   const dir = join(OUT, 'cpu-profile')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const argv = ['--cpu-prof', '--cpu-prof-dir', dir, 'dist/perf-orc.mjs', 'script', '-i', rel(small.path), '--no-cache']
+  const argv = ['--cpu-prof', '--cpu-prof-dir', dir, PERF_ORC, 'script', '-i', rel(small.path), '--no-cache']
   log(`node ${argv.join(' ')} > /dev/null`)
   const r = spawnSync('node', argv, { cwd: REPO, env: orcEnv(o), stdio: ['ignore', 'ignore', 'inherit'] })
   if (r.status !== 0) throw new Error(`profiled run exited with status ${r.status}, signal ${r.signal}`)
@@ -247,7 +249,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE)
     return 0
   }
-  if (!existsSync(join(REPO, 'dist', 'perf-orc.mjs'))) throw new Error('dist/perf-orc.mjs is missing: run `npm run build` first')
+  if (!existsSync(join(REPO, PERF_ORC))) throw new Error(`${PERF_ORC} is missing: run \`npm run build\` first`)
   const method = rssMethod()
   if (method !== 'gnu-time') log('/usr/bin/time is missing (Debian package `time`; add it to the .ci/run apt list): polling /proc/PID/status VmHWM every 10 ms instead')
   log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, peak RSS via ${method}`)

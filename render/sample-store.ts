@@ -132,6 +132,7 @@ export class SampleStore implements Iterable<ResolvedSample> {
 }
 
 function sameFrame(a: ResolvedFrame, b: ResolvedFrame): boolean {
+  if (a === b) return true // the resolver hands out one object per repeated frame
   return (
     a.relAddr === b.relAddr &&
     a.symOffset === b.symOffset &&

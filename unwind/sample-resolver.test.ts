@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PerfContext, RecordType, type KsymbolRecord, type SampleRecord } from '../parsers/perf-data/types.js'
+import { PerfContext, RecordType, type KsymbolRecord, type MmapRecord, type SampleRecord } from '../parsers/perf-data/types.js'
 import { Diagnostics } from './diagnostics.js'
 import { Machine } from './process/machine.js'
 import { SampleResolver } from './sample-resolver.js'
@@ -52,5 +52,22 @@ describe('SampleResolver garbage callchain entries', () => {
     expect(s.frames[1]!.addrHex).toBe('3930333438303538')
     expect(formatFrame(s.frames[1]!)).toBe('3930333438303538 [unknown] ([unknown])')
     expect(s.frames[0]!.addrHex).toBeUndefined()
+  })
+})
+
+describe('SampleResolver frame reuse', () => {
+  const mmap = (filename: string, pgoff: number): MmapRecord => ({ type: RecordType.MMAP, misc: 0, offset: 0, pid: 1, tid: 1, start: 0x400000, len: 0x10000, pgoff, filename })
+
+  it('reuses a frame while its mapping lasts, and names the new file after a remap', () => {
+    const { machine, resolve } = resolver()
+    machine.handle(mmap('/opt/a/liba.so', 0))
+    const first = resolve(sample([PerfContext.USER, 0x401000])).frames[0]!
+    const again = resolve(sample([PerfContext.USER, 0x401000])).frames[0]!
+    expect(again).toBe(first)
+    expect([first.dso, first.relAddr]).toEqual(['/opt/a/liba.so', 0x1000])
+    machine.handle(mmap('/opt/b/libb.so', 0x2000)) // mapped over the same range
+    const after = resolve(sample([PerfContext.USER, 0x401000])).frames[0]!
+    expect([after.dso, after.relAddr]).toEqual(['/opt/b/libb.so', 0x3000])
+    expect(first.dso).toBe('/opt/a/liba.so') // the frame handed out earlier is unchanged
   })
 })

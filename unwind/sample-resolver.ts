@@ -6,10 +6,10 @@
  */
 import type { Addr } from '../parsers/common/addr.js'
 import { PerfContext, type SampleRecord } from '../parsers/perf-data/types.js'
-import type { ResolvedFrame, ResolvedSample, Reliability } from '../render/model.js'
+import type { ResolvedFrame, ResolvedSample } from '../render/model.js'
 import type { Machine } from './process/machine.js'
 import { FrameName, type Symbolizer } from './symbols/symbolizer.js'
-import { reliabilityName } from './frame-buffer.js'
+import { Rel, reliabilityName } from './frame-buffer.js'
 import { loadPerfRegs, UnwindRegs } from './regs.js'
 import { isFakeRegs } from './fake-regs.js'
 import { dropDuplicatedFirstKernelEntry } from './kernel-callchain.js'
@@ -43,14 +43,12 @@ export function isRootSymbol(name: string | undefined): boolean {
   return name !== undefined && ROOT_SYMBOLS.has(name.replace(/@@?.*$/, ''))
 }
 
-const RELIABILITY_SLOT: Record<Reliability, number> = { reliable: 0, 'fp-guess': 1, 'below-guess': 2, 'kernel-bpf': 3 }
-
 export class SampleResolver {
   private readonly name = new FrameName()
   private readonly intr = new UnwindRegs()
   /**
    * User frames already resolved, by the mapping that held the address (or, outside any mapping,
-   * by pid: JIT code named by perf-PID.map), then by address and reliability. A profile repeats
+   * by pid: JIT code named by perf-PID.map), then by address and Rel code. A profile repeats
    * the same few thousand frames, and a mapping's contents do not change while it exists (a new
    * mmap over it makes new Mapping objects), so the same mapping and address name the same frame.
    * Kernel frames are not kept: KSYMBOL records add and remove BPF programs as time passes.
@@ -81,11 +79,11 @@ export class SampleResolver {
       chain = copy.subarray(0, dropDuplicatedFirstKernelEntry(copy, this.osRelease))
     }
     if (chain && chain.length > 0) this.addCallchain(pid, chain, raw, frames, user !== undefined)
-    else if (s.ip !== undefined && !user) frames.push(this.frame(pid, s.ip, 'reliable'))
+    else if (s.ip !== undefined && !user) frames.push(this.frame(pid, s.ip, Rel.RELIABLE))
     let rooted = false
     let truncated = false
     if (user) {
-      for (let i = 0; i < user.length; i++) frames.push(this.frame(pid, user.addrs[i]!, reliabilityName(user.reliability[i]!)))
+      for (let i = 0; i < user.length; i++) frames.push(this.frame(pid, user.addrs[i]!, user.reliability[i]!))
       rooted = user.rooted
       truncated = user.truncated
     } else {
@@ -126,15 +124,15 @@ export class SampleResolver {
         continue
       }
       if (inUser && kernelOnly) continue
-      const f = this.frame(pid, a, 'reliable')
+      const f = this.frame(pid, a, Rel.RELIABLE)
       if (!Number.isSafeInteger(a) && raw && raw.length >= (i + 1) * 8) f.addrHex = exactHex(raw, i * 8)
       frames.push(f)
     }
   }
 
-  /** The frame at `addr` (shared between samples: callers must not modify it). */
-  private frame(pid: number, addr: Addr, reliability: Reliability): ResolvedFrame {
-    if (addr < 0 || !Number.isSafeInteger(addr)) return this.resolveFrame(pid, addr, reliability)
+  /** The frame at `addr` with Rel code `rel` (shared between samples: callers must not modify it). */
+  private frame(pid: number, addr: Addr, rel: number): ResolvedFrame {
+    if (addr < 0 || !Number.isSafeInteger(addr)) return this.resolveFrame(pid, addr, rel)
     const owner = this.machine.findMapping(pid, addr) ?? pid
     let byAddr = this.frames.get(owner)
     if (byAddr === undefined) {
@@ -146,13 +144,12 @@ export class SampleResolver {
       slots = [undefined, undefined, undefined, undefined]
       byAddr.set(addr, slots)
     }
-    const slot = RELIABILITY_SLOT[reliability]
-    return (slots[slot] ??= this.resolveFrame(pid, addr, reliability))
+    return (slots[rel] ??= this.resolveFrame(pid, addr, rel))
   }
 
-  private resolveFrame(pid: number, addr: Addr, reliability: Reliability): ResolvedFrame {
+  private resolveFrame(pid: number, addr: Addr, rel: number): ResolvedFrame {
     const n = this.symbolizer.resolve(pid, addr, this.name)
-    return { addr, relAddr: n.printAddr, symbol: n.symbol, symOffset: n.symOffset, dso: n.dso, kind: n.kind, reliability }
+    return { addr, relAddr: n.printAddr, symbol: n.symbol, symOffset: n.symOffset, dso: n.dso, kind: n.kind, reliability: reliabilityName(rel) }
   }
 }
 

@@ -14,9 +14,6 @@ import type { ProcessCodeLookup } from './process-code-lookup.js'
 
 export type UnwindMode = 'orc' | 'fp'
 
-/** Added to a WalkStatus in the end counts when the failing step was a frame-pointer guess. */
-const GUESSED = 1000
-
 export class UserStackUnwinder implements UserUnwinder {
   private readonly regs = new UnwindRegs()
   private readonly mem = new StackMemory()
@@ -24,11 +21,10 @@ export class UserStackUnwinder implements UserUnwinder {
   /** Frame addresses as perf's dwarf unwinders report them: return addresses minus one. */
   private readonly addrs: Float64Array
   private readonly frames: UserFrames
-  /**
-   * How many walks ended with each WalkStatus, for the report's summary; walks whose last step
-   * was a frame-pointer guess count under status + GUESSED (named "fp-guess-<status>").
-   */
+  /** How many walks ended with each WalkStatus, for the report's summary. */
   private readonly walkStatus = new Map<number, number>()
+  /** The same for walks whose failing step was a frame-pointer guess (named "fp-guess-<status>"). */
+  private readonly guessedStatus = new Map<number, number>()
 
   constructor(
     private readonly lookup: ProcessCodeLookup,
@@ -54,7 +50,7 @@ export class UserStackUnwinder implements UserUnwinder {
     this.out.reset()
     const status =
       this.mode === 'orc' ? unwindOrc(regs, this.mem, this.lookup, this.out, { userSpace: true }) : unwindFramePointer(regs, this.mem, this.out)
-    this.count(this.mode === 'orc' && this.out.endedInGuess ? status + GUESSED : status)
+    count(this.out.endedInGuess ? this.guessedStatus : this.walkStatus, status)
     const f = this.frames
     f.length = this.out.length
     this.callSites()
@@ -75,19 +71,17 @@ export class UserStackUnwinder implements UserUnwinder {
 
   walkEnds(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const [key, n] of this.walkStatus) {
-      const status = key % GUESSED
-      const name = WALK_STATUS_NAMES[status] ?? `status-${status}`
-      out[key >= GUESSED ? `fp-guess-${name}` : name] = n
-    }
+    const name = (status: number): string => WALK_STATUS_NAMES[status] ?? `status-${status}`
+    for (const [status, n] of this.walkStatus) out[name(status)] = n
+    for (const [status, n] of this.guessedStatus) out[`fp-guess-${name(status)}`] = n
     return out
   }
 
   tableSummary(): Record<string, number> | undefined {
     return this.mode === 'orc' ? this.lookup.tableSummary() : undefined
   }
+}
 
-  private count(status: number): void {
-    this.walkStatus.set(status, (this.walkStatus.get(status) ?? 0) + 1)
-  }
+function count(m: Map<number, number>, status: number): void {
+  m.set(status, (m.get(status) ?? 0) + 1)
 }
