@@ -45,6 +45,8 @@ Results go to bench/out/results.json (linearity: bench/out/linearity.json).
                        and peak RSS (limit ${RSS_LIMIT_MB} MB)
   --stages             only: in-process stage timings (eager vs lazy CFI compile of libc and node)
   --profile            only: node --cpu-prof of perf-orc script --no-cache on v8-55mb.data, top 10
+  --keep-node-env      keep NODE_EXTRA_CA_CERTS in perf-orc's environment (dropped by default:
+                       Node parses that bundle at every start-up, ~80 ms here)
   --help               this text
 `
 
@@ -61,6 +63,7 @@ interface Options {
   linearity: boolean
   profile: boolean
   stages: boolean
+  keepNodeEnv: boolean
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -79,6 +82,7 @@ function parseOptions(argv: string[]): Options | undefined {
       linearity: { type: 'boolean' },
       profile: { type: 'boolean' },
       stages: { type: 'boolean' },
+      'keep-node-env': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -101,15 +105,24 @@ function parseOptions(argv: string[]): Options | undefined {
     linearity: v.linearity === true,
     profile: v.profile === true,
     stages: v.stages === true,
+    keepNodeEnv: v['keep-node-env'] === true,
   }
 }
 
 const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`)
 const rel = (p: string): string => (p.startsWith(REPO + '/') ? relative(REPO, p) : p)
 
-/** perf-orc children get their own table cache, so other people's runs neither warm nor wipe it. */
+/**
+ * perf-orc children get their own table cache, so other people's runs neither warm nor wipe it.
+ * NODE_EXTRA_CA_CERTS is dropped unless --keep-node-env: Node parses that certificate bundle at
+ * start-up, before any script runs (~80 ms on the build VMs, whose environment sets it for
+ * their package proxy). perf-orc makes no TLS connection, a user's shell rarely sets it, and the
+ * peers (C++ programs) pay nothing for it.
+ */
 function orcEnv(o: Options): NodeJS.ProcessEnv {
-  return { ...process.env, XDG_CACHE_HOME: join(o.dir, 'xdg-cache') }
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: join(o.dir, 'xdg-cache') }
+  if (!o.keepNodeEnv) delete env.NODE_EXTRA_CA_CERTS
+  return env
 }
 
 function commandFor(id: ToolId, r: Recording): string[] {
@@ -252,7 +265,7 @@ async function main(): Promise<number> {
   if (!existsSync(join(REPO, PERF_ORC))) throw new Error(`${PERF_ORC} is missing: run \`npm run build\` first`)
   const method = rssMethod()
   if (method !== 'gnu-time') log('/usr/bin/time is missing (Debian package `time`; add it to the .ci/run apt list): polling /proc/PID/status VmHWM every 10 ms instead')
-  log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, peak RSS via ${method}`)
+  log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}, peak RSS via ${method}${process.env.NODE_EXTRA_CA_CERTS && !o.keepNodeEnv ? ", NODE_EXTRA_CA_CERTS dropped for perf-orc (--keep-node-env keeps it)" : ""}`)
   if (o.stages) runStages(o)
   else if (o.profile) runProfile(o)
   else if (o.linearity) await runLinearity(o, method)

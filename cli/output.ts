@@ -3,14 +3,23 @@
  * MB, so it must stream, and `perf-orc script | head` must end quietly (EPIPE is not an error).
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
+import type { Writable } from 'node:stream'
 import { writeFile } from 'node:fs/promises'
 import { UsageError } from '../parsers/common/errors.js'
 
 const FLUSH_BYTES = 1 << 16
+/** Room reserved per UTF-16 unit of a string appended: UTF-8 needs at most 3 bytes for one. */
+const UTF8_MAX = 3
 
+/**
+ * Output is gathered as UTF-8 bytes in one buffer (strings are encoded straight into it, cached
+ * byte lines are copied), so there is no string concatenation, join or re-encoding per write.
+ * The buffer is reused after a write only when the stream kept nothing of it (files and, on
+ * Linux, pipes are written synchronously); otherwise the stream owns it and a new one is made.
+ */
 export class TextSink {
-  private buf: string[] = []
-  private size = 0
+  private buf = Buffer.allocUnsafe(FLUSH_BYTES * 4)
+  private len = 0
   private closed = false
 
   constructor(private readonly stream: NodeJS.WritableStream) {
@@ -34,19 +43,36 @@ export class TextSink {
     return this.closed
   }
 
+  /** Append text without flushing (callers flush with flushIfFull at a record boundary). */
+  text(s: string): void {
+    this.reserve(s.length * UTF8_MAX)
+    this.len += this.buf.write(s, this.len, 'utf8')
+  }
+
+  /** Append bytes that are already UTF-8. */
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length)
+    this.buf.set(b, this.len)
+    this.len += b.length
+  }
+
   async write(s: string): Promise<void> {
     if (this.closed) return
-    this.buf.push(s)
-    this.size += s.length
-    if (this.size >= FLUSH_BYTES) await this.flush()
+    this.text(s)
+    await this.flushIfFull()
+  }
+
+  async flushIfFull(): Promise<void> {
+    if (this.len >= FLUSH_BYTES) await this.flush()
   }
 
   async flush(): Promise<void> {
-    if (this.buf.length === 0 || this.closed) return
-    const chunk = this.buf.join('')
-    this.buf = []
-    this.size = 0
-    if (!this.stream.write(chunk)) {
+    if (this.len === 0 || this.closed) return
+    const chunk = this.buf.subarray(0, this.len)
+    this.len = 0
+    const drained = this.stream.write(chunk)
+    if ((this.stream as Partial<Writable>).writableLength !== 0) this.buf = Buffer.allocUnsafe(this.buf.length)
+    if (!drained) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.stream.off('drain', done)
@@ -64,6 +90,13 @@ export class TextSink {
     if (this.stream !== process.stdout && !this.closed) {
       await new Promise<void>((resolve) => (this.stream as WriteStream).end(() => resolve()))
     }
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n))
+    bigger.set(this.buf.subarray(0, this.len))
+    this.buf = bigger
   }
 }
 

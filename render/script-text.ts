@@ -25,22 +25,44 @@ export interface ScriptTextOptions {
   noPeriod?: ReadonlySet<string>
 }
 
+/** Where writeScriptSample appends: text to encode, or lines already encoded as UTF-8. */
+export interface TextOut {
+  text(s: string): void
+  bytes(b: Uint8Array): void
+}
+
+/** One sample's text appended to `out` (frame lines come from a per-address cache of bytes). */
+export function writeScriptSample(s: ResolvedSample, opts: ScriptTextOptions, out: TextOut): void {
+  const head = sampleHead(s, opts)
+  if (!opts.callchain) {
+    const f = s.frames[0]
+    out.text(head + (f ? ' ' + formatFrame(f) : '') + '\n')
+    return
+  }
+  out.text(head + '\n')
+  const frames = s.frames
+  for (let i = 0; i < frames.length; i++) out.bytes(frameLine(frames[i]!))
+  out.bytes(NEWLINE)
+}
+
+/** The sample's text as a string (writeScriptSample into a string). */
 export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): string {
+  let text = ''
+  writeScriptSample(s, opts, { text: (t) => void (text += t), bytes: (b) => void (text += UTF8.decode(b)) })
+  return text
+}
+
+function sampleHead(s: ResolvedSample, opts: ScriptTextOptions): string {
   let head = opts.callchain ? `${s.comm} ` : `${s.comm.padStart(16)} `
   head += `${String(s.tid).padStart(5)} `
   if (opts.showCpu && s.cpu >= 0) head += `[${String(s.cpu).padStart(3, '0')}] `
   head += `${formatTime(s.time)}: `
   if (!opts.noPeriod?.has(s.eventName)) head += `${String(s.period).padStart(10)} `
-  head += `${s.eventName.padStart(opts.nameWidth)}: `
-  if (!opts.callchain) {
-    const f = s.frames[0]
-    return head + (f ? ' ' + formatFrame(f) : '') + '\n'
-  }
-  let out = head + '\n'
-  const frames = s.frames
-  for (let i = 0; i < frames.length; i++) out += frameLine(frames[i]!)
-  return out + '\n'
+  return head + `${s.eventName.padStart(opts.nameWidth)}: `
 }
+
+const UTF8 = new TextDecoder()
+const NEWLINE = Buffer.from('\n')
 
 export function formatFrame(f: ResolvedFrame): string {
   const mark = f.reliability === 'reliable' ? '' : '? '
@@ -49,9 +71,10 @@ export function formatFrame(f: ResolvedFrame): string {
 }
 
 /**
- * "\t" + formatFrame(f) + "\n", remembered per absolute address: a profile repeats the same few
- * thousand frames, so the hex, padding and concatenation are done once per address. The entry is
- * used only when every printed field still matches (another process may map something else there).
+ * "\t" + formatFrame(f) + "\n" as UTF-8, remembered per absolute address: a profile repeats the
+ * same few thousand frames, so the hex, padding, concatenation and encoding are done once per
+ * address. The entry is used only when every printed field still matches (another process may
+ * map something else there).
  */
 interface CachedLine {
   relAddr: number
@@ -59,13 +82,13 @@ interface CachedLine {
   symOffset: number
   dso: string | undefined
   reliable: boolean
-  line: string
+  line: Uint8Array
 }
 const lineCache = new Map<number, CachedLine>()
 const LINE_CACHE_MAX = 1 << 16
 
-function frameLine(f: ResolvedFrame): string {
-  if (f.addrHex !== undefined) return '\t' + formatFrame(f) + '\n' // inexact f.addr: not a cache key
+function frameLine(f: ResolvedFrame): Uint8Array {
+  if (f.addrHex !== undefined) return Buffer.from('\t' + formatFrame(f) + '\n') // inexact f.addr: not a cache key
   const reliable = f.reliability === 'reliable'
   const c = lineCache.get(f.addr)
   if (
@@ -78,7 +101,7 @@ function frameLine(f: ResolvedFrame): string {
   ) {
     return c.line
   }
-  const line = '\t' + formatFrame(f) + '\n'
+  const line = Buffer.from('\t' + formatFrame(f) + '\n')
   if (c !== undefined) {
     c.relAddr = f.relAddr
     c.symbol = f.symbol

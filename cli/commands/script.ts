@@ -1,6 +1,6 @@
 /** `perf-orc script`: perf script's default text, sample for sample. */
 import type { Argv } from 'yargs'
-import { formatScriptSample, type ScriptTextOptions } from '../../render/script-text.js'
+import { writeScriptSample, type ScriptTextOptions } from '../../render/script-text.js'
 import { SampleType } from '../../parsers/perf-data/constants.js'
 import { hasSampleField, isJsonInput, runJsonPipeline, runPipeline } from '../pipeline.js'
 import { inputOptions, inputPath, sampleFilter, withInput, type InputArgs } from '../options.js'
@@ -20,7 +20,9 @@ export async function run(a: InputArgs): Promise<CommandResult> {
   if (isJsonInput(inputPath(a))) {
     const json = { showCpu: false, callchain: true, nameWidth: 0 }
     const { counts } = await runJsonPipeline(inputPath(a), async (s) => {
-      if (keep(s) && !out.isClosed) await out.write(formatScriptSample(s, { ...json, showCpu: s.cpu >= 0 }))
+      if (!keep(s) || out.isClosed) return
+      writeScriptSample(s, { ...json, showCpu: s.cpu >= 0 }, out)
+      await out.flushIfFull()
     })
     await out.close()
     return { readError: counts.readError }
@@ -36,7 +38,8 @@ export async function run(a: InputArgs): Promise<CommandResult> {
         nameWidth: Math.max(...file.attrs.map((x) => x.name.length)),
         noPeriod: new Set(file.attrs.filter((x) => x.type === PERF_TYPE_TRACEPOINT).map((x) => x.name)),
       }
-      await out.write(formatScriptSample(s, opts))
+      writeScriptSample(s, opts, out)
+      await out.flushIfFull()
     },
     makeUserUnwinder(a),
     warn,

@@ -2,11 +2,13 @@
  * C++ (Itanium) and Rust symbol demangling through gecko-profiler-demangle, the Firefox
  * profiler's WebAssembly build of the Rust `cpp_demangle` and `rustc-demangle` crates.
  * Its package entry imports the .wasm as an ES module (a bundler convention Node 20 does not
- * support), so we instantiate the wasm ourselves and hand it to the package's JS glue.
+ * support), so we instantiate the wasm ourselves and hand it to the package's JS glue, which is
+ * imported statically so that the bundle holds it (no dynamic import at run time).
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import * as glue from 'gecko-profiler-demangle/index_bg.js'
 
 type DemangleFn = (name: string) => string
 let demangleAny: DemangleFn | undefined
@@ -16,10 +18,6 @@ export async function initDemangler(): Promise<void> {
   if (demangleAny) return
   const require = createRequire(import.meta.url)
   const dir = dirname(require.resolve('gecko-profiler-demangle/package.json'))
-  const glue = (await import(join(dir, 'index_bg.js'))) as Record<string, unknown> & {
-    __wbg_set_wasm: (w: WebAssembly.Exports) => void
-    demangle_any: DemangleFn
-  }
   const bytes = readFileSync(join(dir, 'index_bg.wasm'))
   const imports = { './index_bg.js': glue as unknown as WebAssembly.ModuleImports }
   const { instance } = await WebAssembly.instantiate(bytes, imports)

@@ -70,6 +70,11 @@ export class SymbolTable {
     return this.starts.length
   }
 
+  /** The column row symbol i came from. */
+  rowOf(i: number): number {
+    return this.rows[i]!
+  }
+
   /** Name of symbol i (decoded on first use, then cached). */
   name(i: number): string {
     let s = this.nameCache[i]
