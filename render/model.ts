@@ -34,6 +34,11 @@ export interface ResolvedFrame {
   addrHex?: string
   kind: FrameKind
   reliability: Reliability
+  /**
+   * Identity of an interned frame: the resolver hands out one shared, never-modified object per
+   * id, so renderers may cache what they derive from a frame by id. Absent on one-off frames.
+   */
+  id?: number
 }
 
 export interface ResolvedSample {

@@ -86,8 +86,16 @@ interface CachedLine {
 }
 const lineCache = new Map<number, CachedLine>()
 const LINE_CACHE_MAX = 1 << 16
+/** Lines of interned frames (ResolvedFrame.id): an array index instead of a hash and 5 compares. */
+const lineById: (Uint8Array | undefined)[] = []
 
 function frameLine(f: ResolvedFrame): Uint8Array {
+  const id = f.id
+  if (id !== undefined) return (lineById[id] ??= Buffer.from('\t' + formatFrame(f) + '\n'))
+  return frameLineByAddr(f)
+}
+
+function frameLineByAddr(f: ResolvedFrame): Uint8Array {
   if (f.addrHex !== undefined) return Buffer.from('\t' + formatFrame(f) + '\n') // inexact f.addr: not a cache key
   const reliable = f.reliability === 'reliable'
   const c = lineCache.get(f.addr)

@@ -43,6 +43,9 @@ export function isRootSymbol(name: string | undefined): boolean {
   return name !== undefined && ROOT_SYMBOLS.has(name.replace(/@@?.*$/, ''))
 }
 
+/** Frame ids are unique in the process, across resolvers (compare runs two side by side). */
+let nextFrameId = 0
+
 export class SampleResolver {
   private readonly name = new FrameName()
   private readonly intr = new UnwindRegs()
@@ -144,7 +147,13 @@ export class SampleResolver {
       slots = [undefined, undefined, undefined, undefined]
       byAddr.set(addr, slots)
     }
-    return (slots[rel] ??= this.resolveFrame(pid, addr, rel))
+    let f = slots[rel]
+    if (f === undefined) {
+      f = this.resolveFrame(pid, addr, rel)
+      f.id = nextFrameId++
+      slots[rel] = f
+    }
+    return f
   }
 
   private resolveFrame(pid: number, addr: Addr, rel: number): ResolvedFrame {

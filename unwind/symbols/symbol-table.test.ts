@@ -62,10 +62,16 @@ describe('SymbolTable from symbol columns', () => {
         if (!elf.symbolColumns(which) || elf.symbolColumns(which)!.count === 0) continue
         const { columns, objects } = bothWays(elf, which)
         const ref = referenceTable(objects)
+        const entries = [...columns.entries()]
         expect(columns.length).toBe(ref.starts.length)
-        expect(Array.from(columns.starts)).toEqual(ref.starts)
-        expect(Array.from(columns.ends)).toEqual(ref.ends)
+        expect(entries.map(([i]) => columns.starts[i])).toEqual(ref.starts)
+        expect(entries.map(([i]) => columns.end(i))).toEqual(ref.ends)
         expect(columns.names).toEqual(ref.names)
+        // Lookups land on the chosen alias at a symbol's first and last byte, and nowhere past its end.
+        for (let k = 0; k < ref.starts.length; k += 97) {
+          expect(columns.name(columns.find(ref.starts[k]!))).toBe(ref.names[k])
+          expect(columns.name(columns.find(ref.ends[k]! - 1))).toBe(ref.names[k])
+        }
         // The RawSymbol constructor gives the same table.
         expect(new SymbolTable(objects).names).toEqual(ref.names)
       }

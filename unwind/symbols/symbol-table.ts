@@ -38,61 +38,77 @@ export interface SymbolColumns {
 const NO_BIND = 255
 
 export class SymbolTable {
+  /**
+   * Start of every candidate row in address order, aliases included: an address's symbol is the
+   * rightmost start <= addr, which is the last of its run of equal starts. Which alias of a run
+   * names it, and where it ends, is worked out on first lookup (choose_best_symbol over the run),
+   * not for every symbol up front: a run of perf-orc names a few thousand of node's 99k symbols.
+   */
   readonly starts: Float64Array
-  readonly ends: Float64Array
-  /** Source row of each symbol, for name(). */
+  /** Source row of each entry of `starts`. */
   private readonly rows: Uint32Array
-  private readonly nameOf: (row: number) => string
-  private readonly nameCache: (string | undefined)[]
-  private allNames: string[] | undefined
+  private readonly cols: SymbolColumns
+  /** Per run (indexed by its last entry): the chosen row + 1, 0 until asked. */
+  private readonly best: Uint32Array
+  private readonly nameCache: (string | undefined)[] = []
+  private distinctCount = -1
 
   /** `rows`, when given, are the column rows to use, none of them with an empty name. */
   constructor(symbols: RawSymbol[] | SymbolColumns, rows?: Uint32Array) {
-    const cols = Array.isArray(symbols) ? rawColumns(symbols) : symbols
-    const chosen = choose(cols, rows)
-    const n = chosen.length
+    this.cols = Array.isArray(symbols) ? rawColumns(symbols) : symbols
+    this.rows = sortedRows(this.cols, rows)
+    const n = this.rows.length
     this.starts = new Float64Array(n)
-    this.ends = new Float64Array(n)
-    this.rows = chosen
-    for (let i = 0; i < n; i++) this.starts[i] = cols.start[chosen[i]!]!
-    for (let i = 0; i < n; i++) {
-      const r = chosen[i]!
-      const start = this.starts[i]!
-      const size = cols.size[r]!
-      const next = i + 1 < n ? this.starts[i + 1]! : start + 4096
-      this.ends[i] = size > 0 ? start + size : next
-    }
-    this.nameOf = (row) => cols.name(row)
-    this.nameCache = new Array<string | undefined>(n)
+    for (let i = 0; i < n; i++) this.starts[i] = this.cols.start[this.rows[i]!]!
+    this.best = new Uint32Array(n)
   }
 
+  /** How many distinct symbols (runs of equal starts) the table holds. */
   get length(): number {
-    return this.starts.length
+    if (this.distinctCount < 0) {
+      let k = 0
+      for (let i = 0; i < this.starts.length; i++) if (this.isRunEnd(i)) k++
+      this.distinctCount = k
+    }
+    return this.distinctCount
   }
 
-  /** The column row symbol i came from. */
+  /** The column row that names symbol i (an index find() returned, or any index of its run). */
   rowOf(i: number): number {
-    return this.rows[i]!
+    i = this.runEnd(i)
+    let b = this.best[i]!
+    if (b === 0) b = this.best[i] = this.chooseRun(i) + 1
+    return b - 1
   }
 
   /** Name of symbol i (decoded on first use, then cached). */
   name(i: number): string {
+    i = this.runEnd(i)
     let s = this.nameCache[i]
     if (s === undefined) {
-      s = this.nameOf(this.rows[i]!)
+      s = this.cols.name(this.rowOf(i))
       this.nameCache[i] = s
     }
     return s
   }
 
+  /** End of symbol i: start + size when sized, else the next symbol's start (perf's symbols__fixup_end). */
+  end(i: number): number {
+    i = this.runEnd(i)
+    const size = this.cols.size[this.rowOf(i)]!
+    const start = this.starts[i]!
+    if (size > 0) return start + size
+    return i + 1 < this.starts.length ? this.starts[i + 1]! : start + 4096
+  }
+
+  /** Every symbol in address order as [index, name] (decodes them all: for tests and dumps). */
+  *entries(): Generator<[number, string]> {
+    for (let i = 0; i < this.starts.length; i++) if (this.isRunEnd(i)) yield [i, this.name(i)]
+  }
+
   /** Every name, in table order (decodes them all: prefer name(i)). */
-  get names(): readonly string[] {
-    if (this.allNames === undefined) {
-      const a = new Array<string>(this.length)
-      for (let i = 0; i < a.length; i++) a[i] = this.name(i)
-      this.allNames = a
-    }
-    return this.allNames
+  get names(): string[] {
+    return Array.from(this.entries(), ([, n]) => n)
   }
 
   /** Index of the symbol containing addr, or -1. */
@@ -108,9 +124,45 @@ export class SymbolTable {
         lo = mid + 1
       } else hi = mid - 1
     }
-    if (found < 0 || addr >= this.ends[found]!) return -1
+    if (found < 0 || addr >= this.end(found)) return -1
     return found
   }
+
+  private runEnd(i: number): number {
+    while (i + 1 < this.starts.length && this.starts[i + 1] === this.starts[i]) i++
+    return i
+  }
+
+  private isRunEnd(i: number): boolean {
+    return i + 1 >= this.starts.length || this.starts[i + 1]! !== this.starts[i]!
+  }
+
+  /** The alias perf keeps of the run of equal starts ending at `last`: `better` in row order. */
+  private chooseRun(last: number): number {
+    const starts = this.starts
+    let first = last
+    while (first > 0 && starts[first - 1] === starts[last]) first--
+    let keep = this.rows[first]!
+    for (let i = first + 1; i <= last; i++) if (better(this.cols, this.rows[i]!, keep)) keep = this.rows[i]!
+    return keep
+  }
+}
+
+/** Rows with a name, sorted by start; equal starts keep row order (as a stable sort would). */
+function sortedRows(cols: SymbolColumns, rows: Uint32Array | undefined): Uint32Array {
+  let keep: Uint32Array
+  if (rows) keep = rows.slice() // the caller selected rows already, and left out empty names
+  else {
+    keep = new Uint32Array(cols.count)
+    let k = 0
+    for (let j = 0; j < cols.count; j++) if (!cols.nameEmpty(j)) keep[k++] = j
+    keep = keep.slice(0, k)
+  }
+  const start = cols.start
+  let sorted = true
+  for (let i = 1; i < keep.length && sorted; i++) if (start[keep[i]!]! < start[keep[i - 1]!]!) sorted = false
+  if (!sorted) sortByStart(keep, start)
+  return keep
 }
 
 function rawColumns(symbols: RawSymbol[]): SymbolColumns {
@@ -125,37 +177,6 @@ function rawColumns(symbols: RawSymbol[]): SymbolColumns {
     bind[i] = s.bind === undefined ? NO_BIND : s.bind
   }
   return { count: n, start, size, bind, name: (i) => symbols[i]!.name, nameEmpty: (i) => symbols[i]!.name === '' }
-}
-
-/**
- * Rows with a name, sorted by start (equal starts keep row order, as a stable sort would), one per
- * start address: aliases such as __GI___mmap64 / __mmap / mmap are reduced with `better`.
- */
-function choose(cols: SymbolColumns, rows: Uint32Array | undefined): Uint32Array {
-  const count = rows ? rows.length : cols.count
-  let keep = new Uint32Array(count)
-  let k = 0
-  if (rows) {
-    // The caller selected rows already (and left out empty names: see the constructor).
-    keep.set(rows)
-    k = count
-  } else for (let j = 0; j < count; j++) if (!cols.nameEmpty(j)) keep[k++] = j
-  keep = keep.subarray(0, k)
-  const start = cols.start
-  let sorted = true
-  for (let i = 1; i < k && sorted; i++) if (start[keep[i]!]! < start[keep[i - 1]!]!) sorted = false
-  if (!sorted) sortByStart(keep, start)
-  const out = new Uint32Array(k)
-  let n = 0
-  for (let i = 0; i < k; i++) {
-    const r = keep[i]!
-    if (n > 0 && start[out[n - 1]!] === start[r]) {
-      if (better(cols, r, out[n - 1]!)) out[n - 1] = r
-      continue
-    }
-    out[n++] = r
-  }
-  return out.slice(0, n)
 }
 
 /** Sort row indices by start; equal starts stay in their current order (the position breaks ties). */
