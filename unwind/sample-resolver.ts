@@ -136,16 +136,19 @@ export class SampleResolver {
   /** The frame at `addr` with Rel code `rel` (shared between samples: callers must not modify it). */
   private frame(pid: number, addr: Addr, rel: number): ResolvedFrame {
     if (addr < 0 || !Number.isSafeInteger(addr)) return this.resolveFrame(pid, addr, rel)
-    const owner = this.machine.findMapping(pid, addr) ?? pid
+    const mapping = this.machine.findMapping(pid, addr)
+    const owner = mapping ?? pid
+    // Keyed by the offset into the mapping: a small integer hashes faster than a 47-bit address.
+    const key = mapping ? addr - mapping.start : addr
     let byAddr = this.frames.get(owner)
     if (byAddr === undefined) {
       byAddr = new Map()
       this.frames.set(owner, byAddr)
     }
-    let slots = byAddr.get(addr)
+    let slots = byAddr.get(key)
     if (slots === undefined) {
       slots = [undefined, undefined, undefined, undefined]
-      byAddr.set(addr, slots)
+      byAddr.set(key, slots)
     }
     let f = slots[rel]
     if (f === undefined) {
