@@ -7,9 +7,10 @@
  */
 import type { Addr } from '../parsers/common/addr.js'
 import { UnwindInfoError } from '../parsers/common/errors.js'
-import type { TableHit, CodeLookup } from './code-lookup.js'
+import { TableHit, type CodeLookup } from './code-lookup.js'
 import type { Diagnostics } from './diagnostics.js'
 import type { Machine } from './process/machine.js'
+import type { Mapping } from './process/address-space.js'
 import type { Dso } from './symbols/dso.js'
 import type { Symbolizer } from './symbols/symbolizer.js'
 import { LazyBinaryTable, openLazyBinaryTable } from './orc/binary-tables.js'
@@ -26,6 +27,13 @@ export class ProcessCodeLookup implements CodeLookup {
   private unreadable = 0
   private lastDso: Dso | undefined
   private lastTable: OrcTable | LazyBinaryTable | undefined
+  /**
+   * Lookups already made, per mapping and pc (null: no table covers pc). A profile's stacks repeat
+   * a few thousand return addresses, and a hit here replaces the binary's table search and, for
+   * lazy tables, the FDE search. A new mmap over a range makes new Mapping objects, so a changed
+   * mapping starts with an empty memo and the old one goes with the old object.
+   */
+  private readonly memo = new WeakMap<Mapping, Map<number, TableHit | null>>()
 
   constructor(
     private readonly machine: Machine,
@@ -37,6 +45,25 @@ export class ProcessCodeLookup implements CodeLookup {
   find(pc: Addr, out: TableHit): boolean {
     const m = this.machine.findMapping(this.pid, pc)
     if (!m) return false
+    let byPc = this.memo.get(m)
+    if (byPc === undefined) {
+      byPc = new Map()
+      this.memo.set(m, byPc)
+    }
+    const seen = byPc.get(pc)
+    if (seen !== undefined) {
+      if (seen === null) return false
+      out.table = seen.table
+      out.index = seen.index
+      out.bias = seen.bias
+      return true
+    }
+    const found = this.findIn(m, pc, out)
+    byPc.set(pc, found ? copyHit(out) : null)
+    return found
+  }
+
+  private findIn(m: Mapping, pc: Addr, out: TableHit): boolean {
     const dso = this.symbolizer.dsoFor(m)
     if (!dso) return false
     let table: OrcTable | LazyBinaryTable | undefined
@@ -98,4 +125,12 @@ export class ProcessCodeLookup implements CodeLookup {
     for (const k of Object.keys(sum)) if (sum[k] === 0) delete sum[k]
     return sum
   }
+}
+
+function copyHit(h: TableHit): TableHit {
+  const c = new TableHit()
+  c.table = h.table
+  c.index = h.index
+  c.bias = h.bias
+  return c
 }
