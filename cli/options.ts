@@ -25,7 +25,7 @@ export function withInput<T>(y: Argv<T>): Argv<T & InputArgs> {
     .positional('file', { type: 'string', describe: 'perf.data file ("-" for a pipe on stdin)' })
     .option('input', { alias: 'i', type: 'string', describe: 'input file (as perf -i); default ./perf.data' })
     .option('symfs', { type: 'string', describe: 'look for binaries relative to this directory' })
-    .option('kallsyms', { type: 'string', describe: 'kernel symbols file (default /proc/kallsyms when the recording is from this machine)' })
+    .option('kallsyms', { type: 'string', describe: "kernel symbols file (default: perf's build-id cache copy for the recorded kernel, else /proc/kallsyms when the recording is from this machine)" })
     .option('comm', { type: 'string', describe: 'only these comms (comma-separated)' })
     .option('pid', { type: 'string', describe: 'only these pids (comma-separated)' })
     .option('tid', { type: 'string', describe: 'only these tids (comma-separated)' })
