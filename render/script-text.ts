@@ -45,13 +45,6 @@ export function writeScriptSample(s: ResolvedSample, opts: ScriptTextOptions, ou
   out.bytes(NEWLINE)
 }
 
-/** The sample's text as a string (writeScriptSample into a string). */
-export function formatScriptSample(s: ResolvedSample, opts: ScriptTextOptions): string {
-  let text = ''
-  writeScriptSample(s, opts, { text: (t) => void (text += t), bytes: (b) => void (text += UTF8.decode(b)) })
-  return text
-}
-
 function sampleHead(s: ResolvedSample, opts: ScriptTextOptions): string {
   let head = opts.callchain ? `${s.comm} ` : `${s.comm.padStart(16)} `
   head += `${String(s.tid).padStart(5)} `
@@ -61,7 +54,6 @@ function sampleHead(s: ResolvedSample, opts: ScriptTextOptions): string {
   return head + `${s.eventName.padStart(opts.nameWidth)}: `
 }
 
-const UTF8 = new TextDecoder()
 const NEWLINE = Buffer.from('\n')
 
 export function formatFrame(f: ResolvedFrame): string {
