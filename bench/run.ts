@@ -265,7 +265,7 @@ async function main(): Promise<number> {
   if (!existsSync(join(REPO, PERF_ORC))) throw new Error(`${PERF_ORC} is missing: run \`npm run build\` first`)
   const method = rssMethod()
   if (method !== 'gnu-time') log('/usr/bin/time is missing (Debian package `time`; add it to the .ci/run apt list): polling /proc/PID/status VmHWM every 10 ms instead')
-  log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}, peak RSS via ${method}${process.env.NODE_EXTRA_CA_CERTS && !o.keepNodeEnv ? ", NODE_EXTRA_CA_CERTS dropped for perf-orc (--keep-node-env keeps it)" : ""}`)
+  log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, peak RSS via ${method}${process.env.NODE_EXTRA_CA_CERTS && !o.keepNodeEnv ? ', NODE_EXTRA_CA_CERTS dropped for perf-orc (--keep-node-env keeps it)' : ''}`)
   if (o.stages) runStages(o)
   else if (o.profile) runProfile(o)
   else if (o.linearity) await runLinearity(o, method)

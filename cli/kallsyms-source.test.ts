@@ -47,9 +47,14 @@ describe('kernel symbols from the build-id cache', () => {
     for (const l of lines) expect(l).toMatch(/ cache_only_\d+\+0x[0-9a-f]+ \(\[kernel\.kallsyms\]\)$/)
   })
 
-  it('leaves them to /proc/kallsyms (or unnamed) when the cache has no copy for that build-id', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'perf-orc-buildid-empty-'))
-    expect(script({ PERF_BUILDID_DIR: empty })).not.toContain('cache_only_')
+  it('never takes the copy of another kernel (a different build-id)', () => {
+    const wrong = mkdtempSync(join(tmpdir(), 'perf-orc-buildid-other-'))
+    const otherId = join(wrong, '[kernel.kallsyms]', KERNEL_BUILD_ID.replace(/^e4/, '00'))
+    mkdirSync(otherId, { recursive: true })
+    writeFileSync(join(otherId, 'kallsyms'), pages('cache_only'))
+    const out = script({ PERF_BUILDID_DIR: wrong })
+    expect(kernelLines(out).length).toBeGreaterThan(10)
+    expect(out).not.toContain('cache_only_')
   })
 
   it('--kallsyms FILE wins over the cached copy', () => {

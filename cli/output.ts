@@ -58,8 +58,14 @@ export class TextSink {
 
   async write(s: string): Promise<void> {
     if (this.closed) return
-    this.text(s)
-    await this.flushIfFull()
+    if (s.length < FLUSH_BYTES) {
+      this.text(s)
+      return this.flushIfFull()
+    }
+    // A whole rendered file (an ORC dump is tens of MB): straight to the stream, so the buffer
+    // does not grow to three times its size and stay that big.
+    await this.flush()
+    if (!this.closed && !this.stream.write(s)) await this.drain()
   }
 
   async flushIfFull(): Promise<void> {
@@ -71,18 +77,20 @@ export class TextSink {
     const chunk = this.buf.subarray(0, this.len)
     this.len = 0
     const drained = this.stream.write(chunk)
-    if ((this.stream as Partial<Writable>).writableLength !== 0) this.buf = Buffer.allocUnsafe(this.buf.length)
-    if (!drained) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.off('drain', done)
-          this.stream.off('error', done)
-          resolve()
-        }
-        this.stream.once('drain', done)
-        this.stream.once('error', done)
-      })
-    }
+    if ((this.stream as Partial<Writable>).writableLength !== 0) this.buf = Buffer.allocUnsafe(FLUSH_BYTES * 4)
+    if (!drained) await this.drain()
+  }
+
+  private drain(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done)
+        this.stream.off('error', done)
+        resolve()
+      }
+      this.stream.once('drain', done)
+      this.stream.once('error', done)
+    })
   }
 
   async close(): Promise<void> {
@@ -92,6 +100,7 @@ export class TextSink {
     }
   }
 
+  /** Room for n more bytes (a sample with a very long head can pass FLUSH_BYTES * 4). */
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n))

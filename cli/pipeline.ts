@@ -3,8 +3,7 @@
  * Everything here is plumbing; each stage lives in its own module.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
-import { homedir, hostname, release } from 'node:os'
-import { join } from 'node:path'
+import { hostname, release } from 'node:os'
 import { readPerfJson, readPerfJsonHeader } from '../parsers/perf-json/read-perf-json.js'
 import { PerfJsonError } from '../parsers/perf-json/errors.js'
 import { resolveJsonSample } from '../unwind/json-sample.js'
@@ -17,6 +16,7 @@ import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
 import { initDemangler } from '../unwind/symbols/demangle.js'
 import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
 import { Symbolizer } from '../unwind/symbols/symbolizer.js'
+import { perfCachedCopy } from '../unwind/symbols/perf-buildid-cache.js'
 import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../render/model.js'
 
 export interface InputOptions {
@@ -43,7 +43,7 @@ export interface PipelineResult {
 
 /**
  * Kernel symbols: --kallsyms FILE when given; else the copy of kallsyms that `perf record` left in
- * its build-id cache for the recorded kernel (~/.debug/[kernel.kallsyms]/BUILD-ID/kallsyms, the
+ * its build-id cache for the recorded kernel ([kernel.kallsyms]/BUILD-ID/kallsyms there, the
  * symbols as they were while recording, module addresses included); else /proc/kallsyms when the
  * recording was made on this machine and kernel (hostname and os release match). The cached copy
  * is a plain file: reading it takes ~10 ms where /proc/kallsyms makes the kernel format 120k lines
@@ -55,21 +55,12 @@ function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): K
     if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
     return k
   }
-  const cached = cachedKallsymsPath(file)
+  const kernel = file.buildIds.find((b) => b.filename === '[kernel.kallsyms]')
+  const cached = perfCachedCopy('[kernel.kallsyms]', kernel?.buildId, 'kallsyms')
   const k = cached ? loadKallsyms(cached) : undefined
   if (k) return k
   const sameMachine = file.hostname === hostname() && file.osRelease === release()
   return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
-}
-
-/** perf's build-id cache directory: $PERF_BUILDID_DIR, else ~/.debug (perf's default buildid.dir). */
-function buildIdCacheDir(): string {
-  return process.env.PERF_BUILDID_DIR || join(homedir(), '.debug')
-}
-
-function cachedKallsymsPath(file: PerfFile): string | undefined {
-  const kernel = file.buildIds.find((b) => b.filename === '[kernel.kallsyms]')
-  return kernel && /^[0-9a-f]+$/.test(kernel.buildId) ? join(buildIdCacheDir(), '[kernel.kallsyms]', kernel.buildId, 'kallsyms') : undefined
 }
 
 export async function runPipeline(

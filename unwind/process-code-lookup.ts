@@ -25,12 +25,10 @@ export class ProcessCodeLookup implements CodeLookup {
   private readonly stats: CompileStats[] = []
   private fromCache = 0
   private unreadable = 0
-  private lastDso: Dso | undefined
-  private lastTable: OrcTable | LazyBinaryTable | undefined
   /**
    * Lookups already made, per mapping and pc (null: no table covers pc). A profile's stacks repeat
    * a few thousand return addresses, and a hit here replaces the binary's table search and, for
-   * lazy tables, the FDE search. A new mmap over a range makes new Mapping objects, so a changed
+   * lazy tables, the FDE search (so the rest needs no last-binary short cut). A new mmap over a range makes new Mapping objects, so a changed
    * mapping starts with an empty memo and the old one goes with the old object.
    */
   private readonly memo = new WeakMap<Mapping, Map<number, TableHit | null>>()
@@ -66,13 +64,7 @@ export class ProcessCodeLookup implements CodeLookup {
   private findIn(m: Mapping, pc: Addr, out: TableHit): boolean {
     const dso = this.symbolizer.dsoFor(m)
     if (!dso) return false
-    let table: OrcTable | LazyBinaryTable | undefined
-    if (dso === this.lastDso) table = this.lastTable
-    else {
-      table = this.tableOf(dso)
-      this.lastDso = dso
-      this.lastTable = table
-    }
+    const table = this.tableOf(dso)
     if (!table) return false
     const bias = dso.bias(m)
     if (table instanceof OrcTable) {

@@ -4,7 +4,6 @@
  * address into the ELF's own virtual address (svma).
  */
 import { existsSync, statSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { ElfFile, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbolColumns } from '../../parsers/elf/elf-file.js'
 import type { Diagnostics } from '../diagnostics.js'
@@ -13,6 +12,7 @@ import { SymbolTable } from './symbol-table.js'
 import { pltSymbols } from './plt-symbols.js'
 import { findVdsoImage } from './vdso.js'
 import { cacheDirFromEnv } from '../orc/table-cache.js'
+import { perfBuildIdDir } from './perf-buildid-cache.js'
 
 export interface DsoOptions {
   /** Prefix for every binary path, as perf's --symfs. */
@@ -188,7 +188,7 @@ export class Dso {
   }
 
   private roots(): string[] {
-    return this.opts.buildIdRoots ?? [join(homedir(), '.debug'), this.sym('/usr/lib/debug')]
+    return this.opts.buildIdRoots ?? [perfBuildIdDir(), this.sym('/usr/lib/debug')]
   }
 
   private sym(path: string): string {

@@ -120,8 +120,8 @@ function isStandardLine(b: Uint8Array, pos: number, eol: number): boolean {
 
 /** parseLine for a standard line: the row pushed, or -1 for a non-text or zeroed symbol. */
 function parseStandardLine(b: Uint8Array, pos: number, eol: number, c: Columns): number {
-  const type = b[pos + 17]
-  if (type !== 116 && type !== 84 && type !== 119 && type !== 87) return -1 // t T w W
+  const type = b[pos + 17]!
+  if (!isTextType(type)) return -1
   let hi = 0
   let lo = 0
   let bad = 0
@@ -134,16 +134,12 @@ function parseStandardLine(b: Uint8Array, pos: number, eol: number, c: Columns):
   }
   if (bad < 0) return parseLine(b, pos, eol, c)
   if (hi >= 0x80000000) hi -= 0x100000000
-  const start = hi * 4294967296 + lo
-  if (start === 0) return -1 // kptr_restrict shows zeros: useless
   const nameStart = pos + 19
   // Module symbols end "\t[module]"; others end at the newline.
   let nameEnd = eol
   if (b[eol - 1] === 93) while (nameEnd > nameStart && b[nameEnd] !== TAB) nameEnd--
   if (nameEnd === nameStart) nameEnd = eol
-  const row = c.push(start, nameStart, nameEnd, type === 84 ? STB_GLOBAL : type === 116 ? STB_LOCAL : STB_WEAK)
-  if (nameEnd < eol) noteModule(b, nameEnd, eol, row, c)
-  return row
+  return pushSymbol(b, hi * 4294967296 + lo, type, nameStart, nameEnd, eol, c)
 }
 
 /**
@@ -154,14 +150,25 @@ function parseLine(b: Uint8Array, pos: number, eol: number, c: Columns): number 
   let sp = pos
   while (sp < eol && b[sp] !== SPACE) sp++
   if (sp === pos || sp - pos > 16 || sp + 3 >= eol) return -1
-  const type = b[sp + 1]
-  if (type !== 116 && type !== 84 && type !== 119 && type !== 87) return -1 // t T w W
+  const type = b[sp + 1]!
+  if (!isTextType(type)) return -1
   const start = hexAddr(b, pos, sp)
-  if (start === 0 || Number.isNaN(start)) return -1 // kptr_restrict shows zeros: useless
+  if (Number.isNaN(start)) return -1
   const nameStart = sp + 3
   let nameEnd = nameStart
   while (nameEnd < eol && b[nameEnd] !== TAB && b[nameEnd] !== SPACE) nameEnd++
   if (nameEnd === nameStart) return -1
+  return pushSymbol(b, start, type, nameStart, nameEnd, eol, c)
+}
+
+/** t T w W: the symbol names code. */
+function isTextType(type: number): boolean {
+  return type === 116 || type === 84 || type === 119 || type === 87
+}
+
+/** Both line readers end here: the row pushed, or -1 for a zeroed address. */
+function pushSymbol(b: Uint8Array, start: Addr, type: number, nameStart: number, nameEnd: number, eol: number, c: Columns): number {
+  if (start === 0) return -1 // kptr_restrict shows zeros: useless
   const row = c.push(start, nameStart, nameEnd, type === 84 ? STB_GLOBAL : type === 116 ? STB_LOCAL : STB_WEAK)
   if (nameEnd < eol) noteModule(b, nameEnd, eol, row, c)
   return row

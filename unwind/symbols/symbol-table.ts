@@ -75,33 +75,26 @@ export class SymbolTable {
 
   /** The column row that names symbol i (an index find() returned, or any index of its run). */
   rowOf(i: number): number {
-    i = this.runEnd(i)
-    let b = this.best[i]!
-    if (b === 0) b = this.best[i] = this.chooseRun(i) + 1
-    return b - 1
+    return this.bestRow(this.runEnd(i))
   }
 
   /** Name of symbol i (decoded on first use, then cached). */
   name(i: number): string {
-    i = this.runEnd(i)
-    let s = this.nameCache[i]
+    const last = this.runEnd(i)
+    let s = this.nameCache[last]
     if (s === undefined) {
-      s = this.cols.name(this.rowOf(i))
-      this.nameCache[i] = s
+      s = this.cols.name(this.bestRow(last))
+      this.nameCache[last] = s
     }
     return s
   }
 
   /** End of symbol i: start + size when sized, else the next symbol's start (perf's symbols__fixup_end). */
   end(i: number): number {
-    i = this.runEnd(i)
-    const size = this.cols.size[this.rowOf(i)]!
-    const start = this.starts[i]!
-    if (size > 0) return start + size
-    return i + 1 < this.starts.length ? this.starts[i + 1]! : start + 4096
+    return this.endOfRun(this.runEnd(i))
   }
 
-  /** Every symbol in address order as [index, name] (decodes them all: for tests and dumps). */
+  /** Every symbol in address order as [index, name] (decodes them all: for tests). */
   *entries(): Generator<[number, string]> {
     for (let i = 0; i < this.starts.length; i++) if (this.isRunEnd(i)) yield [i, this.name(i)]
   }
@@ -124,8 +117,22 @@ export class SymbolTable {
         lo = mid + 1
       } else hi = mid - 1
     }
-    if (found < 0 || addr >= this.end(found)) return -1
+    // `found` is the last of its run already: the rightmost start <= addr.
+    if (found < 0 || addr >= this.endOfRun(found)) return -1
     return found
+  }
+
+  private bestRow(last: number): number {
+    let b = this.best[last]!
+    if (b === 0) b = this.best[last] = this.chooseRun(last) + 1
+    return b - 1
+  }
+
+  private endOfRun(last: number): number {
+    const size = this.cols.size[this.bestRow(last)]!
+    const start = this.starts[last]!
+    if (size > 0) return start + size
+    return last + 1 < this.starts.length ? this.starts[last + 1]! : start + 4096
   }
 
   private runEnd(i: number): number {

@@ -1,21 +1,21 @@
 /**
  * The [vdso] image a recording's samples ran in. It is not a file on disk: perf keeps a copy in
- * its build-id cache (~/.debug/[vdso]/<build-id>/vdso) when it records, and on the machine and
+ * its build-id cache ([vdso]/<build-id>/vdso there: perf-buildid-cache.ts) when it records, and on the machine and
  * kernel that recorded, our own process maps the very same image, which we copy out of
  * /proc/self/mem. Either way the image must carry the recorded build-id (when one is known).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ElfFile } from '../../parsers/elf/elf-file.js'
+import { perfCachedCopy } from './perf-buildid-cache.js'
 
 /** The vDSO is one or two pages; anything larger in /proc/self/maps is not what we expect. */
 const MAX_VDSO_BYTES = 1 << 20
 
 export function findVdsoImage(buildId: string | undefined, cacheDir: string): string | undefined {
   if (buildId) {
-    const cached = join(homedir(), '.debug', '[vdso]', buildId, 'vdso')
-    if (existsSync(cached)) return cached
+    const cached = perfCachedCopy('[vdso]', buildId, 'vdso')
+    if (cached && existsSync(cached)) return cached
     const ours = join(cacheDir, `vdso-${buildId}.so`)
     if (existsSync(ours)) return ours
   }
