@@ -10,7 +10,8 @@ import { UnwindInfoError } from '../parsers/common/errors.js'
 import { TableHit, type CodeLookup } from './code-lookup.js'
 import type { Diagnostics } from './diagnostics.js'
 import type { Machine } from './process/machine.js'
-import type { Mapping } from './process/address-space.js'
+import type { AddressSpace, Mapping } from './process/address-space.js'
+import { PcCache } from './process/pc-cache.js'
 import type { Dso } from './symbols/dso.js'
 import type { Symbolizer } from './symbols/symbolizer.js'
 import { LazyBinaryTable, openLazyBinaryTable } from './orc/binary-tables.js'
@@ -19,18 +20,23 @@ import type { CompileStats } from './orc/compile-cfi.js'
 import { OrcTable } from './orc/table.js'
 
 export class ProcessCodeLookup implements CodeLookup {
-  pid = -1
+  private currentPid = -1
+  /** The address space of `pid` (undefined until its first mmap), looked up once per sample. */
+  private space: AddressSpace | undefined
   private readonly tables = new Map<Dso, OrcTable | LazyBinaryTable | undefined>()
   /** Compile statistics of every table opened (a lazy table's grow as its FDEs compile). */
   private readonly stats: CompileStats[] = []
   private fromCache = 0
   private unreadable = 0
   /**
-   * Lookups already made, per mapping and pc (null: no table covers pc). A profile's stacks repeat
-   * a few thousand return addresses, and a hit here replaces the binary's table search and, for
-   * lazy tables, the FDE search (so the rest needs no last-binary short cut). A new mmap over a range makes new Mapping objects, so a changed
-   * mapping starts with an empty memo and the old one goes with the old object.
+   * Lookups already made (null: no table covers pc). A profile's stacks repeat a few thousand
+   * return addresses: a hit replaces the mapping search and the binary's table search (for lazy
+   * tables, the FDE search too). The direct-mapped `recent` answers almost every step; `memo`
+   * keeps everything `recent` evicted, per mapping and pc. A new mmap over a range makes new
+   * Mapping objects, so a changed mapping starts with an empty memo and the old one goes with
+   * the old object; `recent` checks the space's generation instead.
    */
+  private readonly recent = new PcCache<TableHit | null>()
   private readonly memo = new WeakMap<Mapping, Map<number, TableHit | null>>()
 
   constructor(
@@ -40,25 +46,44 @@ export class ProcessCodeLookup implements CodeLookup {
     private readonly diag: Diagnostics,
   ) {}
 
+  /** The process whose mappings the next lookups use; set per sample. */
+  get pid(): number {
+    return this.currentPid
+  }
+  set pid(pid: number) {
+    this.currentPid = pid
+    this.space = this.machine.spaceOf(pid, 0)
+  }
+
   find(pc: Addr, out: TableHit): boolean {
-    const m = this.machine.findMapping(this.pid, pc)
-    if (!m) return false
+    const space = pc < 0 ? this.machine.kernel : this.space
+    if (space === undefined) return false
+    let hit = this.recent.get(this.currentPid, space.generation, pc)
+    if (hit === undefined) {
+      hit = this.remembered(space, pc, out)
+      this.recent.set(this.currentPid, space.generation, pc, hit)
+    }
+    if (hit === null) return false
+    out.table = hit.table
+    out.index = hit.index
+    out.bias = hit.bias
+    return true
+  }
+
+  private remembered(space: AddressSpace, pc: Addr, out: TableHit): TableHit | null {
+    const m = space.find(pc)
+    if (!m) return null
     let byPc = this.memo.get(m)
     if (byPc === undefined) {
       byPc = new Map()
       this.memo.set(m, byPc)
     }
-    const seen = byPc.get(pc)
-    if (seen !== undefined) {
-      if (seen === null) return false
-      out.table = seen.table
-      out.index = seen.index
-      out.bias = seen.bias
-      return true
+    let hit = byPc.get(pc)
+    if (hit === undefined) {
+      hit = this.findIn(m, pc, out) ? copyHit(out) : null
+      byPc.set(pc, hit)
     }
-    const found = this.findIn(m, pc, out)
-    byPc.set(pc, found ? copyHit(out) : null)
-    return found
+    return hit
   }
 
   private findIn(m: Mapping, pc: Addr, out: TableHit): boolean {

@@ -13,6 +13,7 @@ import { Rel, reliabilityName } from './frame-buffer.js'
 import { loadPerfRegs, UnwindRegs } from './regs.js'
 import { isFakeRegs } from './fake-regs.js'
 import { dropDuplicatedFirstKernelEntry } from './kernel-callchain.js'
+import { PcCache } from './process/pc-cache.js'
 
 /** Unwinds the user part of a sample into frames (leaf first); absent in callchain-only mode. */
 export interface UserUnwinder {
@@ -57,6 +58,8 @@ export class SampleResolver {
    * Kernel frames are not kept: KSYMBOL records add and remove BPF programs as time passes.
    */
   private readonly frames = new Map<object | number, Map<number, (ResolvedFrame | undefined)[]>>()
+  /** The frames most recently asked for, checked against the address space's generation. */
+  private readonly recent = new PcCache<ResolvedFrame>()
 
   constructor(
     private readonly machine: Machine,
@@ -136,6 +139,18 @@ export class SampleResolver {
   /** The frame at `addr` with Rel code `rel` (shared between samples: callers must not modify it). */
   private frame(pid: number, addr: Addr, rel: number): ResolvedFrame {
     if (addr < 0 || !Number.isSafeInteger(addr)) return this.resolveFrame(pid, addr, rel)
+    // Almost every frame is answered here; (pid, rel) fit one int32 tag (pid_max is 2^22).
+    const generation = this.machine.spaceOf(pid, addr)?.generation ?? 0
+    const tag = (pid << 2) | rel
+    let f = this.recent.get(tag, generation, addr)
+    if (f === undefined) {
+      f = this.remembered(pid, addr, rel)
+      this.recent.set(tag, generation, addr, f)
+    }
+    return f
+  }
+
+  private remembered(pid: number, addr: Addr, rel: number): ResolvedFrame {
     const mapping = this.machine.findMapping(pid, addr)
     const owner = mapping ?? pid
     // Keyed by the offset into the mapping: a small integer hashes faster than a 47-bit address.

@@ -274,6 +274,8 @@ export class LazyBinaryTable {
 
   /** Compile the FDE of search-table row k; null when the FDE is unusable (the eager walk skips it too). */
   private compileRow(k: number): OrcTable | null {
+    // The previous FDE first: parseAt refills one list, which must then hold FDE k for compiling.
+    const prevEnd = k > 0 ? this.fdeEnd(k - 1) : Number.NEGATIVE_INFINITY
     const fde = this.parser.parseAt(this.fdeOffset[k]!)
     if (typeof fde === 'string') {
       this.stats[fde]++
@@ -282,11 +284,7 @@ export class LazyBinaryTable {
     const begin = fde.pcBegin[0]!
     const end = fde.pcEnd[0]!
     const next = k + 1 < this.initialLoc.length ? this.initialLoc[k + 1]! : Number.POSITIVE_INFINITY
-    let consistent = begin === this.initialLoc[k] && end <= next
-    if (consistent && k > 0) {
-      const prev = this.parser.parseAt(this.fdeOffset[k - 1]!)
-      if (typeof prev !== 'string' && prev.pcEnd[0]! > begin) consistent = false
-    }
+    const consistent = begin === this.initialLoc[k] && end <= next && !(prevEnd > begin)
     if (!consistent) {
       const whole = compileBinaryTable(this.elf, this.opts)
       this.eager = whole.table
@@ -296,6 +294,12 @@ export class LazyBinaryTable {
     }
     this.compiledFdes++
     return this.compiler.compile([{ list: fde, index: 0 }], this.stats)
+  }
+
+  /** End of search-table row k's FDE, or -Infinity when it does not parse. */
+  private fdeEnd(k: number): number {
+    const fde = this.parser.parseAt(this.fdeOffset[k]!)
+    return typeof fde === 'string' ? Number.NEGATIVE_INFINITY : fde.pcEnd[0]!
   }
 }
 

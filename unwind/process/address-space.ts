@@ -18,10 +18,15 @@ export interface Mapping {
   exec: boolean
 }
 
+/** Shared by all spaces, so that (pid, generation) never repeats, not even when a pid is reused. */
+let nextGeneration = 1
+
 export class AddressSpace {
   /** Sorted by start, non-overlapping. */
   private maps: Mapping[] = []
   private last: Mapping | undefined
+  /** Changes whenever the mappings change: what caches of per-address answers are checked against. */
+  generation = nextGeneration++
 
   constructor(from?: AddressSpace) {
     if (from) this.maps = from.maps.map((m) => ({ ...m }))
@@ -51,6 +56,7 @@ export class AddressSpace {
     kept.sort((a, b) => a.start - b.start)
     this.maps = kept
     this.last = undefined
+    this.generation = nextGeneration++
   }
 
   /** The mapping containing `addr`, or undefined. */

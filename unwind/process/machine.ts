@@ -77,6 +77,11 @@ export class Machine {
     return s
   }
 
+  /** The address space findMapping(pid, addr) looks in, if it exists. */
+  spaceOf(pid: number, addr: Addr): AddressSpace | undefined {
+    return addr < 0 ? this.kernel : this.spaces.get(pid)
+  }
+
   /** The mapping holding addr for process pid (kernel addresses look in the kernel's space). */
   findMapping(pid: number, addr: Addr): Mapping | undefined {
     if (addr < 0) return this.kernel.find(addr)
