@@ -17,6 +17,7 @@ import { fixtureRecordings, mb, prepareV8Recording, v8Recording, type Recording 
 import { perfOrcRootCount, scriptStackStats } from './roots.js'
 import { detailTable, linearityTable, median, summarize, summaryTable, type LinearityRow, type RecordingResult, type ToolId, type ToolResult } from './report.js'
 import { cfiStages, stagesTable } from './stages.js'
+import { warmPasses, warmTable } from './warm.js'
 import { byFileMarkdown, hotFunctionsMarkdown, readCpuProfile, selfTimeByFile, topSelfTime } from './cpu-profile.js'
 
 const HOTSPOT = '/usr/lib/x86_64-linux-gnu/libexec/hotspot-perfparser'
@@ -45,6 +46,9 @@ Results go to bench/out/results.json (linearity: bench/out/linearity.json).
                        and peak RSS (limit ${RSS_LIMIT_MB} MB)
   --stages             only: in-process stage timings (eager vs lazy CFI compile of libc and node)
   --profile            only: node --cpu-prof of perf-orc script --no-cache on v8-55mb.data, top 10
+  --warm               only: in process, v8-55mb.data through the whole pipeline from cold and
+                       again (V8 warm), and its samples unwound, named and printed with everything
+                       loaded (--runs passes each)
   --keep-node-env      keep NODE_EXTRA_CA_CERTS in perf-orc's environment (dropped by default:
                        Node parses that bundle at every start-up, ~80 ms here)
   --help               this text
@@ -63,6 +67,7 @@ interface Options {
   linearity: boolean
   profile: boolean
   stages: boolean
+  warm: boolean
   keepNodeEnv: boolean
 }
 
@@ -82,6 +87,7 @@ function parseOptions(argv: string[]): Options | undefined {
       linearity: { type: 'boolean' },
       profile: { type: 'boolean' },
       stages: { type: 'boolean' },
+      warm: { type: 'boolean' },
       'keep-node-env': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -105,6 +111,7 @@ function parseOptions(argv: string[]): Options | undefined {
     linearity: v.linearity === true,
     profile: v.profile === true,
     stages: v.stages === true,
+    warm: v.warm === true,
     keepNodeEnv: v['keep-node-env'] === true,
   }
 }
@@ -239,6 +246,13 @@ function runStages(o: Options): void {
   process.stdout.write(`### perf-orc stages (in process, medians)\n\n${stagesTable(rows)}\n`)
 }
 
+async function runWarm(o: Options): Promise<void> {
+  const { small } = prepareV8(o)
+  log(`warm: ${rel(small.path)}, ${o.runs} passes per stage`)
+  const result = await warmPasses(small.path, o.runs)
+  process.stdout.write(`### perf-orc warm passes over ${small.name} (${mb(small.bytes)} MB, in process, medians)\n\n${warmTable(result)}\n`)
+}
+
 function runProfile(o: Options): void {
   const { small } = prepareV8(o)
   const dir = join(OUT, 'cpu-profile')
@@ -267,6 +281,7 @@ async function main(): Promise<number> {
   if (method !== 'gnu-time') log('/usr/bin/time is missing (Debian package `time`; add it to the .ci/run apt list): polling /proc/PID/status VmHWM every 10 ms instead')
   log(`${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, peak RSS via ${method}${process.env.NODE_EXTRA_CA_CERTS && !o.keepNodeEnv ? ', NODE_EXTRA_CA_CERTS dropped for perf-orc (--keep-node-env keeps it)' : ''}`)
   if (o.stages) runStages(o)
+  else if (o.warm) await runWarm(o)
   else if (o.profile) runProfile(o)
   else if (o.linearity) await runLinearity(o, method)
   else await runMain(o, method)
