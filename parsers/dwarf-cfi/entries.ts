@@ -264,7 +264,8 @@ function toFdeList(section: CfiSection, cols: number[][], cies: Cie[]): FdeList 
  * table (unwind/orc/binary-tables.ts LazyBinaryTable): each call returns a one-FDE FdeList (CIEs are
  * parsed once and shared through `cies`) or the reason the entry is unusable, the same reasons and
  * checks parseCfiSection applies to that entry. The list is the parser's own, refilled by the next
- * call: a run compiles a few thousand FDEs, and six fresh typed arrays each were most of a parse.
+ * call: a run parses a few thousand FDEs (each compiled one is checked against its predecessor),
+ * and each parse made six one-element typed arrays for the garbage collector.
  */
 export class SingleFdeParser {
   readonly cies: Cie[] = []

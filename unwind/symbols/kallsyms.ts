@@ -25,29 +25,17 @@ const STB_WEAK = 2
 
 class Columns {
   n = 0
-  /** Rows arrived in address order so far (the kernel lists its own symbols sorted). */
-  sorted = true
-  start: Float64Array
-  nameStart: Uint32Array
-  nameEnd: Uint32Array
+  start = new Float64Array(1 << 14)
+  nameStart = new Uint32Array(1 << 14)
+  nameEnd = new Uint32Array(1 << 14)
   /** Byte range of the "[module]" name after the symbol name; equal when none (core kernel). */
-  modStart: Uint32Array
-  modEnd: Uint32Array
-  bind: Uint8Array
-
-  constructor(capacity: number) {
-    this.start = new Float64Array(capacity)
-    this.nameStart = new Uint32Array(capacity)
-    this.nameEnd = new Uint32Array(capacity)
-    this.modStart = new Uint32Array(capacity)
-    this.modEnd = new Uint32Array(capacity)
-    this.bind = new Uint8Array(capacity)
-  }
+  modStart = new Uint32Array(1 << 14)
+  modEnd = new Uint32Array(1 << 14)
+  bind = new Uint8Array(1 << 14)
 
   push(start: number, nameStart: number, nameEnd: number, bind: number): number {
     if (this.n === this.start.length) this.grow()
     const i = this.n++
-    if (i > 0 && start < this.start[i - 1]!) this.sorted = false
     this.start[i] = start
     this.nameStart[i] = nameStart
     this.nameEnd[i] = nameEnd
@@ -69,9 +57,8 @@ class Columns {
 }
 
 /**
- * Parse kallsyms text (bytes as read, or a string). Lines end at the newline found by a plain
- * byte loop (a Buffer.indexOf call per line cost more than the search: 122k calls into C++); a
- * line in the kernel's own layout ("%016lx %c %s[\t[%s]]") is read at
+ * Parse kallsyms text (bytes as read, or a string). Lines end where Buffer.indexOf finds the
+ * newline (native memchr); a line in the kernel's own layout ("%016lx %c %s[\t[%s]]") is read at
  * fixed positions, with data symbols dropped before their address is parsed. Nothing is made per
  * line: names and module names stay byte offsets until asked for. Anything else goes through the
  * general parseLine. (A short run spends most of a kallsyms parse in not-yet-optimized code, so the
@@ -80,14 +67,13 @@ class Columns {
  */
 export function parseKallsyms(input: Uint8Array | string): Kallsyms {
   const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-  // Lines are ~40 bytes and most name code: sized for all of them, grown only for odd input.
-  const c = new Columns(Math.max(1 << 10, Math.ceil(b.length / 32)))
+  const c = new Columns()
   const refSymbols = new Map<string, Addr>()
   const n = b.length
   let pos = 0
   while (pos < n) {
-    let eol = pos
-    while (eol < n && b[eol] !== NEWLINE) eol++
+    let eol = b.indexOf(NEWLINE, pos)
+    if (eol < 0) eol = n
     const row = isStandardLine(b, pos, eol) ? parseStandardLine(b, pos, eol, c) : parseLine(b, pos, eol, c)
     if (row >= 0 && b[c.nameStart[row]!] === UNDERSCORE && c.nameEnd[row]! - c.nameStart[row]! <= 6) {
       noteRefSymbol(b, c.nameStart[row]!, c.nameEnd[row]!, c.start[row]!, refSymbols)
@@ -224,11 +210,13 @@ function nameShape(b: Buffer, from: number, to: number): number {
   return u | ((to - from) << 16)
 }
 
-/** Row indices in address order (the core kernel's rows come sorted; then no sort at all). */
+/** Row indices in address order (kallsyms is mostly sorted already; then no sort at all). */
 function sortedRows(c: Columns): Uint32Array {
   const order = new Uint32Array(c.n)
   for (let i = 0; i < c.n; i++) order[i] = i
-  if (!c.sorted) order.sort((a, b) => c.start[a]! - c.start[b]! || a - b)
+  let sorted = true
+  for (let i = 1; i < c.n && sorted; i++) if (c.start[i]! < c.start[i - 1]!) sorted = false
+  if (!sorted) order.sort((a, b) => c.start[a]! - c.start[b]! || a - b)
   return order
 }
 
@@ -248,5 +236,5 @@ export function loadKallsyms(path: string): Kallsyms | undefined {
     return undefined
   }
   const k = parseKallsyms(bytes)
-  return k.table.starts.length > 0 ? k : undefined
+  return k.table.length > 0 ? k : undefined
 }
