@@ -20,6 +20,8 @@ export interface EhFrameHdr {
   /** Table rows, sorted by initialLoc (empty when the header has no table). */
   initialLoc: Float64Array
   fdeAddr: Float64Array
+  /** initialLoc strictly increases (the binary search's premise; a linker writes nothing else). */
+  increasing: boolean
 }
 
 /** Parse .eh_frame_hdr at virtual address `addr`. Throws UnwindInfoError if the header is unreadable. */
@@ -35,7 +37,7 @@ export function parseEhFrameHdr(bytes: Uint8Array, addr: number): EhFrameHdr {
   const ehFramePtr = cur.pointer(ptrEnc, bases)
   if (cur.bad) throw new UnwindInfoError(`.eh_frame_hdr eh_frame_ptr unreadable (encoding 0x${ptrEnc.toString(16)})`, 4)
   if (countEnc === DW_EH_PE.omit || tableEnc === DW_EH_PE.omit) {
-    return { ehFramePtr, initialLoc: new Float64Array(0), fdeAddr: new Float64Array(0) }
+    return { ehFramePtr, initialLoc: new Float64Array(0), fdeAddr: new Float64Array(0), increasing: true }
   }
   const countPos = cur.pos
   const count = cur.pointer(countEnc, bases)
@@ -50,17 +52,24 @@ export function parseEhFrameHdr(bytes: Uint8Array, addr: number): EhFrameHdr {
     // has 76k rows; the general pointer decoder takes ~10 ms on it).
     const p0 = cur.pos
     if (p0 + count * 8 > bytes.byteLength) throw new UnwindInfoError(`.eh_frame_hdr table row ${Math.floor((bytes.byteLength - p0) / 8)} unreadable`, bytes.byteLength)
+    // The order check rides along: one pass over the rows, read once while still cold.
     const v = new DataView(bytes.buffer, bytes.byteOffset + p0, count * 8)
+    let increasing = true
+    let prev = Number.NEGATIVE_INFINITY
     for (let i = 0; i < count; i++) {
-      initialLoc[i] = addr + v.getInt32(i * 8, true)
+      const loc = addr + v.getInt32(i * 8, true)
+      if (!(loc > prev)) increasing = false
+      initialLoc[i] = prev = loc
       fdeAddr[i] = addr + v.getInt32(i * 8 + 4, true)
     }
-    return { ehFramePtr, initialLoc, fdeAddr }
+    return { ehFramePtr, initialLoc, fdeAddr, increasing }
   }
   for (let i = 0; i < count; i++) {
     initialLoc[i] = cur.pointer(tableEnc, bases)
     fdeAddr[i] = cur.pointer(tableEnc, bases)
     if (cur.bad) throw new UnwindInfoError(`.eh_frame_hdr table row ${i} unreadable`, cur.pos)
   }
-  return { ehFramePtr, initialLoc, fdeAddr }
+  let increasing = true
+  for (let i = 1; i < count && increasing; i++) if (!(initialLoc[i]! > initialLoc[i - 1]!)) increasing = false
+  return { ehFramePtr, initialLoc, fdeAddr, increasing }
 }

@@ -192,6 +192,16 @@ describe('.eh_frame_hdr', () => {
       expect(ours.get(hdr.initialLoc[i]!)).toBe(hdr.fdeAddr[i])
       if (i > 0) expect(hdr.initialLoc[i]!).toBeGreaterThan(hdr.initialLoc[i - 1]!)
     }
+    expect(hdr.increasing).toBe(true)
+  })
+
+  it('says when the search table is not strictly increasing (the lazy path then compiles eagerly)', () => {
+    // version 1, eh_frame_ptr pcrel|sdata4, fde_count udata4, table datarel|sdata4; 2 rows.
+    const head = [1, 0x1b, 0x03, 0x3b, 0, 0, 0, 0, 2, 0, 0, 0]
+    const row = (loc: number): number[] => [loc, 0, 0, 0, 0, 0, 0, 0]
+    expect(parseEhFrameHdr(Uint8Array.from([...head, ...row(8), ...row(16)]), 0x1000).increasing).toBe(true)
+    expect(parseEhFrameHdr(Uint8Array.from([...head, ...row(16), ...row(8)]), 0x1000).increasing).toBe(false)
+    expect(parseEhFrameHdr(Uint8Array.from([...head, ...row(8), ...row(8)]), 0x1000).increasing).toBe(false)
   })
 
   it('throws UnwindInfoError for an unreadable header', () => {

@@ -224,8 +224,10 @@ export class LazyBinaryTable {
     private readonly elf: ElfFile,
     private readonly opts: BinaryTableOptions,
     private readonly initialLoc: Float64Array,
-    /** Section offset of each row's FDE in .eh_frame. */
-    private readonly fdeOffset: Float64Array,
+    /** Address of each row's FDE. */
+    private readonly fdeAddr: Float64Array,
+    /** Address of .eh_frame: fdeAddr - ehFrameAddr is the FDE's section offset. */
+    private readonly ehFrameAddr: number,
     private readonly parser: SingleFdeParser,
   ) {}
 
@@ -276,7 +278,7 @@ export class LazyBinaryTable {
   private compileRow(k: number): OrcTable | null {
     // The previous FDE first: parseAt refills one list, which must then hold FDE k for compiling.
     const prevEnd = k > 0 ? this.fdeEnd(k - 1) : Number.NEGATIVE_INFINITY
-    const fde = this.parser.parseAt(this.fdeOffset[k]!)
+    const fde = this.parser.parseAt(this.fdeAddr[k]! - this.ehFrameAddr)
     if (typeof fde === 'string') {
       this.stats[fde]++
       return null
@@ -298,7 +300,7 @@ export class LazyBinaryTable {
 
   /** End of search-table row k's FDE, or -Infinity when it does not parse. */
   private fdeEnd(k: number): number {
-    const fde = this.parser.parseAt(this.fdeOffset[k]!)
+    const fde = this.parser.parseAt(this.fdeAddr[k]! - this.ehFrameAddr)
     return typeof fde === 'string' ? Number.NEGATIVE_INFINITY : fde.pcEnd[0]!
   }
 }
@@ -321,14 +323,9 @@ export function openLazyBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {})
     if (e instanceof UnwindInfoError) return undefined
     throw e
   }
-  const n = hdr.initialLoc.length
-  if (n === 0 || hdr.ehFramePtr !== ehSec.addr) return undefined
-  const locs = hdr.initialLoc
-  for (let i = 1; i < n; i++) if (!(locs[i]! > locs[i - 1]!)) return undefined
+  if (hdr.initialLoc.length === 0 || !hdr.increasing || hdr.ehFramePtr !== ehSec.addr) return undefined
   const bytes = elf.sectionData(ehSec)
   if (bytes.byteLength === 0) return undefined
-  const offsets = new Float64Array(n)
-  for (let i = 0; i < n; i++) offsets[i] = hdr.fdeAddr[i]! - ehSec.addr
   const parser = new SingleFdeParser({ kind: 'eh_frame', bytes, bases: pointerBases(elf, ehSec) })
-  return new LazyBinaryTable(elf, opts, locs, offsets, parser)
+  return new LazyBinaryTable(elf, opts, hdr.initialLoc, hdr.fdeAddr, ehSec.addr, parser)
 }
