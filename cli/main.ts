@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * perf-orc command line: parses arguments (yargs), runs one command, maps every failure to one
  * stderr line and an exit status. Commands live in cli/commands/, one file each.
@@ -8,9 +7,9 @@ import { hideBin } from 'yargs/helpers'
 import { fail, finish, type CommandResult } from './errors.js'
 
 /**
- * Each command is its own module, loaded only when named: `script` then never compiles the
- * renderers, the kernel-capture reader or the ORC dumper (the bundle splits along these imports).
- * Start-up is most of a short run: `header` on a small file took 0.20 s, node itself 0.04 s.
+ * Each command is its own module, evaluated only when named: `script` then never runs the
+ * top-level code of the renderers, the kernel-capture reader or the ORC dumper. Start-up is most
+ * of a short run (see launcher.ts).
  */
 const COMMANDS = {
   report: () => import('./commands/report.js'),

@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { setFlagsFromString } from 'node:v8'
 import * as glue from 'gecko-profiler-demangle/index_bg.js'
 
 type DemangleFn = (name: string) => string
@@ -20,10 +19,6 @@ export async function initDemangler(): Promise<void> {
   const require = createRequire(import.meta.url)
   const dir = dirname(require.resolve('gecko-profiler-demangle/package.json'))
   const bytes = readFileSync(join(dir, 'index_bg.wasm'))
-  // Baseline (Liftoff) code only: a run demangles a few hundred to a few thousand names, too few
-  // for optimized code to pay back its compiling. 741 names of a 55 MB V8 profile took 41 ms this
-  // way and 65 ms with tier-up on (TurboFan only: 205 ms). perf-orc runs no other WebAssembly.
-  setFlagsFromString('--liftoff-only')
   const imports = { './index_bg.js': glue as unknown as WebAssembly.ModuleImports }
   const { instance } = await WebAssembly.instantiate(bytes, imports)
   glue.__wbg_set_wasm(instance.exports)
