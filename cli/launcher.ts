@@ -7,8 +7,9 @@
  *
  * The cache is written at build time (package.json `build`) by a `script --no-cache` run over a
  * shipped recording with PERF_ORC_WRITE_CODE_CACHE=FILE: at exit, V8 serializes the bytecode of
- * every function compiled by then. V8 rejects a cache made by another V8 version, for other source or under other flags,
- * and then compiles as usual. PERF_ORC_CODE_CACHE_REPORT=1 prints whether it was used.
+ * every function compiled by then. V8 rejects a cache made by another V8 version, for other
+ * source or under other flags, and then compiles as usual (a stale or foreign cache costs speed,
+ * never correctness). PERF_ORC_CODE_CACHE_REPORT=1 prints whether it was used.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
