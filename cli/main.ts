@@ -60,7 +60,7 @@ function skipHelpCache(y: Argv): void {
 
 async function main(): Promise<number> {
   const argv = hideBin(process.argv)
-  let y = yargs(argv).scriptName('perf-orc').strict().help().version(false).wrap(100)
+  let y = yargs(argv).scriptName('perf-orc').strict().help().alias('help', 'h').version(false).wrap(100)
   for (const c of await commandModules(argv)) y = register(y, c)
   y = y.demandCommand(1, 'name a command: script, report, header, compare, orc, kernel').fail((msg, err) => {
     const line = (msg ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, ' ')
