@@ -1,8 +1,9 @@
 /**
  * What a recording costs once V8 has compiled perf-orc's code, against what the first pass costs:
  * - the whole pipeline (read, model, unwind, name, perf-script text) from cold, then again in the
- *   same process with fresh state (new machine model, symbol tables, unwind tables; only the
- *   demangler's name cache is shared): the difference is V8 warming up perf-orc's own code;
+ *   same process with fresh state (new machine model, symbol tables, unwind tables; shared are
+ *   only the module-level caches: demangled names, and script text's lines of kernel frames): the
+ *   difference is V8 warming up perf-orc's own code;
  * - passes over the first pass's sample records with one unwinder and resolver (the process model
  *   at its final state, symbols and tables loaded): user unwinding alone, plus naming, plus text.
  * Usage: npm run bench -- --warm [--runs N]

@@ -62,7 +62,7 @@ async function main(): Promise<number> {
   const argv = hideBin(process.argv)
   let y = yargs(argv).scriptName('perf-orc').strict().help().alias('help', 'h').version(false).wrap(100)
   for (const c of await commandModules(argv)) y = register(y, c)
-  y = y.demandCommand(1, 'name a command: script, report, header, compare, orc, kernel').fail((msg, err) => {
+  y = y.demandCommand(1, `name a command: ${Object.keys(COMMANDS).join(', ')}`).fail((msg, err) => {
     const line = (msg ?? err?.message ?? 'bad arguments').replace(/\s*\n\s*/g, ' ')
     process.stderr.write(`perf-orc: ${line} (see perf-orc --help)\n`)
     process.exit(64)

@@ -46,13 +46,10 @@ export class ProcessCodeLookup implements CodeLookup {
     private readonly diag: Diagnostics,
   ) {}
 
-  /** The process whose mappings the next lookups use; set per sample. */
-  get pid(): number {
-    return this.currentPid
-  }
-  set pid(pid: number) {
+  /** The process whose mappings the next lookups use; called per sample (records between samples may mmap). */
+  setProcess(pid: number): void {
     this.currentPid = pid
-    this.space = this.machine.spaceOf(pid, 0)
+    this.space = this.machine.spaceOf(pid)
   }
 
   find(pc: Addr, out: TableHit): boolean {

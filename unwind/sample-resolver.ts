@@ -60,6 +60,8 @@ export class SampleResolver {
   private readonly frames = new Map<object | number, Map<number, (ResolvedFrame | undefined)[]>>()
   /** The frames most recently asked for, checked against the address space's generation. */
   private readonly recent = new PcCache<ResolvedFrame>()
+  /** Generation of the sampled process's address space, read once per sample (0: it has none). */
+  private generation = 0
 
   constructor(
     private readonly machine: Machine,
@@ -74,6 +76,7 @@ export class SampleResolver {
     const pid = s.pid ?? -1
     const tid = s.tid ?? pid
     const frames: ResolvedFrame[] = []
+    this.generation = this.machine.spaceOf(pid)?.generation ?? 0
     const user = this.userUnwinder?.unwind(s)
     const fakeRegs = this.hasFakeRegs(s)
     let chain = s.callchain
@@ -140,12 +143,11 @@ export class SampleResolver {
   private frame(pid: number, addr: Addr, rel: number): ResolvedFrame {
     if (addr < 0 || !Number.isSafeInteger(addr)) return this.resolveFrame(pid, addr, rel)
     // Almost every frame is answered here; (pid, rel) fit one int32 tag (pid_max is 2^22).
-    const generation = this.machine.spaceOf(pid, addr)?.generation ?? 0
     const tag = (pid << 2) | rel
-    let f = this.recent.get(tag, generation, addr)
+    let f = this.recent.get(tag, this.generation, addr)
     if (f === undefined) {
       f = this.remembered(pid, addr, rel)
-      this.recent.set(tag, generation, addr, f)
+      this.recent.set(tag, this.generation, addr, f)
     }
     return f
   }

@@ -46,7 +46,7 @@ export class UserStackUnwinder implements UserUnwinder {
     if ((regs.have & RegBit.IP) === 0 || (regs.have & RegBit.SP) === 0) return undefined
     this.mem.clear()
     this.mem.addRange(stack, regs.sp, s.stackUserDynSize ?? stack.length)
-    this.lookup.pid = s.pid ?? -1
+    this.lookup.setProcess(s.pid ?? -1)
     this.out.reset()
     const status =
       this.mode === 'orc' ? unwindOrc(regs, this.mem, this.lookup, this.out, { userSpace: true }) : unwindFramePointer(regs, this.mem, this.out)

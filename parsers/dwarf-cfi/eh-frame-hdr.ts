@@ -64,12 +64,12 @@ export function parseEhFrameHdr(bytes: Uint8Array, addr: number): EhFrameHdr {
     }
     return { ehFramePtr, initialLoc, fdeAddr, increasing }
   }
+  let increasing = true
   for (let i = 0; i < count; i++) {
     initialLoc[i] = cur.pointer(tableEnc, bases)
     fdeAddr[i] = cur.pointer(tableEnc, bases)
     if (cur.bad) throw new UnwindInfoError(`.eh_frame_hdr table row ${i} unreadable`, cur.pos)
+    if (i > 0 && !(initialLoc[i]! > initialLoc[i - 1]!)) increasing = false
   }
-  let increasing = true
-  for (let i = 1; i < count && increasing; i++) if (!(initialLoc[i]! > initialLoc[i - 1]!)) increasing = false
   return { ehFramePtr, initialLoc, fdeAddr, increasing }
 }

@@ -77,9 +77,9 @@ export class Machine {
     return s
   }
 
-  /** The address space findMapping(pid, addr) looks in, if it exists. */
-  spaceOf(pid: number, addr: Addr): AddressSpace | undefined {
-    return addr < 0 ? this.kernel : this.spaces.get(pid)
+  /** Process pid's own address space (user addresses), undefined before its first mmap. */
+  spaceOf(pid: number): AddressSpace | undefined {
+    return this.spaces.get(pid)
   }
 
   /** The mapping holding addr for process pid (kernel addresses look in the kernel's space). */

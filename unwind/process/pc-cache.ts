@@ -2,8 +2,9 @@
  * A direct-mapped cache from (tag, address) to a value, valid for one generation of an address
  * space. The per-frame lookups (which table entry unwinds this return address, which frame names
  * it) repeat a few thousand addresses millions of times; a Map keyed by a 47-bit address boxes the
- * key and hashes it, this is a multiply, a shift and three typed-array compares. A slot holds one
- * key: a colliding address evicts it and the caller falls back to its slower, complete memo.
+ * key and hashes it, this is two multiplies, a shift, one array load and three compares. A slot
+ * holds one key: a colliding address evicts it and the caller falls back to its slower, complete
+ * memo.
  *
  * `generation` is AddressSpace.generation of the space the address was looked up in, which
  * changes with every mmap there, so no entry outlives the mappings it was computed from.

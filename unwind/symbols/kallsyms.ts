@@ -236,5 +236,5 @@ export function loadKallsyms(path: string): Kallsyms | undefined {
     return undefined
   }
   const k = parseKallsyms(bytes)
-  return k.table.length > 0 ? k : undefined
+  return k.table.starts.length > 0 ? k : undefined // any row names a symbol; length would count runs
 }
