@@ -522,9 +522,8 @@ describe.each(RECORDINGS.map((r, i) => [r, i] as const))('mutants of %s', (recNa
     if (r.status !== 0) {
       const last = err[err.length - 1] ?? ''
       expect(last, ctx).toMatch(/^perf-orc: /)
-      expect(last, `error names no offset / file: ${ctx}`).toMatch(/offset 0x[0-9a-f]+|\.data\b/)
-      // A read fault mid-stream (exit 2) is reported with the file name and the offset.
-      if (r.status === 2) expect(last.startsWith(`perf-orc: ${path}: `) && /at offset 0x[0-9a-f]+$/.test(last), ctx).toBe(true)
+      // A fault in the header (exit 1) or mid-stream (exit 2) is reported with the file name and the offset.
+      expect(last.startsWith(`perf-orc: ${path}: `) && /at offset 0x[0-9a-f]+$/.test(last), `error names no file / offset: ${ctx}`).toBe(true)
     }
     // Salvage: every sample complete in the file before the first damaged byte is printed.
     const got = blocks(r.stdout)
@@ -581,6 +580,24 @@ describe('inputs that are not recordings', () => {
     const p = join(WORK, 'be-magic.data')
     writeFileSync(p, b)
     expectOneLineError(run(['script', p]), 'big-endian magic', /big-endian/)
+  })
+
+  it('an attr whose ids section lies beyond 2^53 or past the end: the file and the field, in both commands', () => {
+    const b = new Uint8Array(readFileSync(join(REC, 'fp.data')))
+    const v = new DataView(b.buffer)
+    const attrs = Number(v.getBigUint64(24, true))
+    const idsAt = attrs + v.getUint32(attrs + 4, true) // perf_file_attr: attr, then its ids section
+    for (const [name, offset, shown] of [['huge', 0xffffffffffffffffn, '≥2^53'], ['far', 0x10000000n, '0x10000000']] as const) {
+      v.setBigUint64(idsAt, offset, true)
+      const p = join(WORK, `ids-${name}.data`)
+      writeFileSync(p, b)
+      const expected = `perf-orc: ${p}: ids section [${shown}, +0x10) of attr 0 is outside the file at offset 0x${idsAt.toString(16)}\n`
+      for (const cmd of ['script', 'header']) {
+        const r = run([cmd, p])
+        expectOneLineError(r, `${cmd}, ids ${name}`)
+        expect(r.stderr).toBe(expected)
+      }
+    }
   })
 
   it('empty file', () => {

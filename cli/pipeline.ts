@@ -7,6 +7,7 @@ import { hostname, release } from 'node:os'
 import { readPerfJson, readPerfJsonHeader } from '../parsers/perf-json/read-perf-json.js'
 import { PerfJsonError } from '../parsers/perf-json/errors.js'
 import { resolveJsonSample } from '../unwind/json-sample.js'
+import { PerfDataError } from '../parsers/common/errors.js'
 import { openPerfData, type PerfDataReader } from '../parsers/perf-data/reader.js'
 import { RecordType, type LostRecord, type SampleRecord } from '../parsers/perf-data/types.js'
 import type { PerfFile } from '../parsers/perf-data/perf-file.js'
@@ -63,6 +64,19 @@ function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): K
   return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
 }
 
+/**
+ * openPerfData for a command's input ('-' is stdin). A fault in the header or attrs names the
+ * file, as one in the data does: "<file>: <what> at offset 0x…".
+ */
+export async function openRecording(input: string): Promise<PerfDataReader> {
+  try {
+    return await openPerfData(input === '-' ? process.stdin : input)
+  } catch (e) {
+    if (e instanceof PerfDataError) e.message = `${input}: ${e.message}`
+    throw e
+  }
+}
+
 export async function runPipeline(
   opts: InputOptions,
   onSample: (s: ResolvedSample, rec: SampleRecord, file: PerfFile, ctx: PipelineContext) => void | Promise<void>,
@@ -72,7 +86,7 @@ export async function runPipeline(
   await initDemangler()
   const diag = new Diagnostics()
   diag.onWarning = onWarning
-  const reader = await openPerfData(opts.input === '-' ? process.stdin : opts.input)
+  const reader = await openRecording(opts.input)
   const machine = new Machine()
   let resolver: SampleResolver | undefined
   let unwinder: UserUnwinder | undefined

@@ -1,8 +1,8 @@
 /** `perf-orc header`: what `perf report --header-only` shows. */
 import type { Argv } from 'yargs'
-import { openPerfData } from '../../parsers/perf-data/reader.js'
 import { formatHeader } from '../../render/header-text.js'
 import { inputPath, type InputArgs } from '../options.js'
+import { openRecording } from '../pipeline.js'
 import type { CommandResult } from '../errors.js'
 
 export const command = 'header [file]'
@@ -13,7 +13,7 @@ export const builder = (y: Argv): Argv<InputArgs> =>
     .option('input', { alias: 'i', type: 'string', describe: 'input file; default ./perf.data' }) as Argv<InputArgs>
 
 export async function run(a: InputArgs): Promise<CommandResult> {
-  const reader = await openPerfData(inputPath(a) === '-' ? process.stdin : inputPath(a))
+  const reader = await openRecording(inputPath(a))
   // Pipe mode only learns attrs and features from records: read through them first.
   if (reader.file.pipe) for await (const _ of reader.records()) void _
   else await reader.close()

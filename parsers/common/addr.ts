@@ -27,6 +27,11 @@ export function readU64(view: DataView, off: number): number {
   return hi * TWO_32 + lo
 }
 
+/** A readU64 value for a message: "0x…", or "≥2^53" where readU64 gave Infinity. */
+export function u64Hex(n: number): string {
+  return Number.isFinite(n) ? `0x${n.toString(16)}` : '≥2^53'
+}
+
 /** Hex digits of the unsigned 64-bit value an Addr stands for, without a 0x prefix. */
 export function addrHex(a: Addr): string {
   if (a >= 0) return a.toString(16)

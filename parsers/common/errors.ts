@@ -12,13 +12,18 @@ export class PerfOrcError extends Error {
   }
 }
 
+/** "0x…"; an offset computed from a damaged u64 may be huge or not finite, and says so. */
+function offsetHex(offset: number): string {
+  return Number.isSafeInteger(offset) && offset >= 0 ? `0x${offset.toString(16)}` : `${offset} (not a file offset)`
+}
+
 /** Malformed or truncated perf.data (file or pipe); `offset` is the byte offset in the stream. */
 export class PerfDataError extends PerfOrcError {
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(`${message} at offset 0x${offset.toString(16)}`)
+    super(`${message} at offset ${offsetHex(offset)}`)
   }
 }
 
@@ -28,7 +33,7 @@ export class ElfError extends PerfOrcError {
     message: string,
     readonly offset: number,
   ) {
-    super(`${message} at offset 0x${offset.toString(16)}`)
+    super(`${message} at offset ${offsetHex(offset)}`)
   }
 }
 
@@ -38,7 +43,7 @@ export class UnwindInfoError extends PerfOrcError {
     message: string,
     readonly offset: number,
   ) {
-    super(`${message} at offset 0x${offset.toString(16)}`)
+    super(`${message} at offset ${offsetHex(offset)}`)
   }
 }
 

@@ -4,7 +4,7 @@
  * Layout: perf-data-format.md §1. Everything here runs before the first record, so faults throw.
  */
 import { PerfDataError } from '../common/errors.js'
-import { readU64 } from '../common/addr.js'
+import { readU64, u64Hex } from '../common/addr.js'
 import { parseEventAttr } from './attr.js'
 import {
   ATTR_SIZE_VER0, FILE_HEADER_SIZE, MAGIC_HI, MAGIC_LO, OLD_FILE_HEADER_SIZE, PIPE_HEADER_SIZE,
@@ -71,7 +71,7 @@ export function parseFileHeader(view: DataView, headerSize: number, fileSize: nu
     // read what is there; the framer reports where it ends. The attrs must be whole.
     const cut = name === 'data' && s.offset <= limit
     if (s.offset < headerSize || s.offset > limit || (!cut && s.size > limit - s.offset)) {
-      throw new PerfDataError(`${name} section [0x${s.offset.toString(16)}, +0x${s.size.toString(16)}) is outside the file`, at)
+      throw new PerfDataError(`${name} section [${u64Hex(s.offset)}, +${u64Hex(s.size)}) is outside the file`, at)
     }
   }
   if (h.attrs.size > MAX_SECTION_BYTES) throw new PerfDataError(`attr section of ${h.attrs.size} bytes is absurd`, 32)
@@ -97,15 +97,26 @@ export async function readAttrs(h: FileHeader, readAt: ReadAt, file: PerfFile): 
     const at = h.attrs.offset + p
     const attr = parseEventAttr(view, p, view.byteLength - p - 16, at)
     const ids = section(view, p + attr.size)
+    const idsAt = at + attr.size // where the ids perf_file_section is: the fault's place
     p += attr.size + 16
     if (ids.size % 8 !== 0 || ids.size > MAX_SECTION_BYTES) {
-      throw new PerfDataError(`ids section size ${ids.size} of attr ${i} is invalid`, at + attr.size + 8)
+      throw new PerfDataError(`ids section size ${ids.size} of attr ${i} is invalid`, idsAt + 8)
     }
     if (ids.size > 0) {
-      const idView = await readAt(ids.offset, ids.size, `ids of attr ${i}`)
+      const idView = await readIds(readAt, ids, i, idsAt)
       for (let j = 0; j < ids.size; j += 8) attr.ids.push(readU64(idView, j))
     }
     file.addAttr(attr)
+  }
+}
+
+/** An attr's ids; a section outside the input is reported where the section is declared. */
+async function readIds(readAt: ReadAt, ids: Section, i: number, idsAt: number): Promise<DataView> {
+  try {
+    return await readAt(ids.offset, ids.size, `ids of attr ${i}`)
+  } catch (e) {
+    if (!(e instanceof PerfDataError)) throw e
+    throw new PerfDataError(`ids section [${u64Hex(ids.offset)}, +${u64Hex(ids.size)}) of attr ${i} is outside the file`, idsAt)
   }
 }
 
