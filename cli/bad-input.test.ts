@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Decompress } from 'fzstd'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ElfFile } from '../parsers/elf/elf-file.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const SYMFS = join(ROOT, 'fixtures/symfs')
@@ -742,6 +743,31 @@ describe('binaries', () => {
     expect(b.length).toBe(walk('fp.data').samples.length)
     expect(r.stdout).toMatch(/\[unknown\] \(\/tmp\/orc-fixtures\/bin\/fpdemo\)/)
     expect(r.stdout).not.toMatch(/\b(checksum|worker|main|fp_hash|cmp_int)\+0x/)
+  })
+
+  it('a binary with one section past its end: one warning, the rest of it still unwinds and names; orc dump refuses it', () => {
+    const symfs = join(WORK, 'damaged-section-symfs')
+    cpSync(SYMFS, symfs, { recursive: true })
+    const lib = join(symfs, 'tmp/orc-fixtures/lib/libnofpwork.so')
+    const b = new Uint8Array(readFileSync(lib))
+    const v = new DataView(b.buffer)
+    const shoff = Number(v.getBigUint64(40, true))
+    const symtab = ElfFile.parse(b).section('.symtab')!
+    v.setBigUint64(shoff + symtab.index * 64 + 32, 0x7fffffffn, true) // sh_size: far past the end
+    writeFileSync(lib, b)
+    const good = run(['script', join(REC, 'dwarf.data'), '--symfs', SYMFS, '--no-cache'])
+    const r = run(['script', join(REC, 'dwarf.data'), '--symfs', symfs, '--no-cache'])
+    expectSane(r, 'script with a damaged .symtab header in libnofpwork.so')
+    expect(r.status, r.stderr).toBe(0)
+    expect(lines(r.stderr)).toEqual([`perf-orc: warning: ${lib}: section ${symtab.index} (.symtab) runs past the end of the file; read as empty`])
+    // Its .eh_frame still unwinds every sample exactly as before: the same frames, address for address.
+    const addrs = (out: string) => out.split('\n').filter((l) => l.startsWith('\t')).map((l) => l.trim().split(' ')[0])
+    expect(addrs(r.stdout)).toEqual(addrs(good.stdout))
+    // And its exported functions are still named, from .dynsym.
+    expect(r.stdout).toMatch(/\S+\+0x[0-9a-f]+ \(\/tmp\/orc-fixtures\/lib\/libnofpwork\.so\)/)
+    const dump = run(['orc', 'dump', lib])
+    expectOneLineError(dump, 'orc dump of a damaged binary', new RegExp(`section ${symtab.index} \\(\\.symtab\\) runs past the end of the file at offset 0x`))
+    rmSync(symfs, { recursive: true, force: true })
   })
 
   it('mismatched binary: one build-id warning, its symbols not used', () => {

@@ -16,6 +16,8 @@ export { ElfSymbolColumns }
 export const ET_REL = 1
 export const ET_EXEC = 2
 export const ET_DYN = 3
+/** What a section past the end of the file becomes: no type, no bytes (see readSection). */
+export const SHT_NULL = 0
 export const SHT_SYMTAB = 2
 export const SHT_NOTE = 7
 export const SHT_NOBITS = 8
@@ -107,6 +109,8 @@ export class ElfFile {
   readonly machine: number
   readonly size: number
   readonly sections: ElfSection[]
+  /** Sections whose bytes run past the end of the file (they read as empty), with where their header is. */
+  readonly damagedSections: { what: string; headerOffset: number }[] = []
   readonly programHeaders: ElfProgramHeader[]
   private readonly symtabCache = new Map<number, ElfSymbol[]>()
   private readonly columnsCache = new Map<number, ElfSymbolColumns>()
@@ -289,14 +293,17 @@ export class ElfFile {
     this.checkTable(shoff, shentsize, shnum, 64, 'section header table', 40)
     const v = viewOf(this.src.read(shoff, shentsize * shnum))
     const raw: ElfSection[] = []
-    for (let i = 0; i < shnum; i++) raw.push(this.readSection(v, i * shentsize, i, shoff))
+    for (let i = 0; i < shnum; i++) raw.push(this.readSection(v, i * shentsize, i))
     const names = raw[shstrndx]
     const strs = names ? this.sectionData(names) : new Uint8Array(0)
     for (const s of raw) s.name = cstring(strs, v.getUint32(s.index * shentsize, true))
+    for (const s of raw) {
+      if (this.damaged.has(s.index)) this.damagedSections.push({ what: `section ${s.index} (${s.name || 'no name'})`, headerOffset: shoff + s.index * shentsize })
+    }
     return raw
   }
 
-  private readSection(v: DataView, o: number, index: number, shoff: number): ElfSection {
+  private readSection(v: DataView, o: number, index: number): ElfSection {
     const s: ElfSection = {
       index,
       name: '',
@@ -310,10 +317,16 @@ export class ElfFile {
       entsize: readU64(v, o + 56),
     }
     if (s.type !== SHT_NOBITS && !(s.offset + s.size <= this.size)) {
-      throw new ElfError(`${this.name}: section ${index} extends past the end of the file (size ${s.size})`, shoff + o)
+      // One bad section header (a file cut short, a corrupt size) must not cost the others: like
+      // libelf, which fails only on reading that section, it is kept with no type and no bytes.
+      s.type = SHT_NULL
+      s.size = 0
+      this.damaged.add(index)
     }
     return s
   }
+
+  private readonly damaged = new Set<number>()
 
   private checkTable(off: number, entsize: number, num: number, min: number, what: string, fieldOff: number): void {
     if (entsize < min || !(off + entsize * num <= this.size)) {

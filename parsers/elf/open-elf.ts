@@ -23,7 +23,19 @@ function xzDecompress(b: Uint8Array): Uint8Array {
   return lzma.xz.decompressSync(b)
 }
 
+/**
+ * Kernel files and ORC dumps need every section whole, so a section past the end of the file is
+ * an error here, as objtool makes it. (Symbolization opens binaries with ElfFile.open, which
+ * keeps the other sections of such a file.)
+ */
 export function openElf(path: string): ElfFile {
+  const elf = openAnyElf(path)
+  const bad = elf.damagedSections[0]
+  if (bad) throw new ElfError(`${path}: ${bad.what} runs past the end of the file`, bad.headerOffset)
+  return elf
+}
+
+function openAnyElf(path: string): ElfFile {
   const head = Buffer.alloc(6)
   const fd = openSync(path, 'r')
   let n: number

@@ -205,6 +205,8 @@ export class Dso {
     let elf: ElfFile | undefined
     try {
       elf = ElfFile.open(path)
+      const bad = elf.damagedSections.map((d) => d.what)
+      if (bad.length > 0) this.diag.warnOnce(`bad-elf:${path}`, `${path}: ${bad.join(', ')} run${bad.length === 1 ? 's' : ''} past the end of the file; read as empty`)
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e)
       this.diag.warnOnce(`bad-elf:${path}`, `${path}: unreadable ELF (${why}); its frames have no symbols or unwind tables`)
