@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export default function setup(): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'perf-orc-test-run-'))
+  // Not "perf-…": perf reads any binary under /tmp/perf-* as a perf-PID.map JIT symbol file.
+  const dir = mkdtempSync(join(tmpdir(), 'orc-test-run-'))
   process.env.TMPDIR = dir
   return () => rmSync(dir, { recursive: true, force: true })
 }
