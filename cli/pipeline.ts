@@ -14,7 +14,6 @@ import type { PerfFile } from '../parsers/perf-data/perf-file.js'
 import { Diagnostics } from '../unwind/diagnostics.js'
 import { Machine } from '../unwind/process/machine.js'
 import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
-import { initDemangler } from '../unwind/symbols/demangle.js'
 import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
 import { Symbolizer } from '../unwind/symbols/symbolizer.js'
 import { perfCachedCopy } from '../unwind/symbols/perf-buildid-cache.js'
@@ -83,7 +82,6 @@ export async function runPipeline(
   makeUnwinder?: UnwinderFactory,
   onWarning?: (line: string) => void,
 ): Promise<PipelineResult> {
-  await initDemangler()
   const diag = new Diagnostics()
   diag.onWarning = onWarning
   const reader = await openRecording(opts.input)

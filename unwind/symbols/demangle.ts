@@ -9,31 +9,37 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import * as glue from 'gecko-profiler-demangle/index_bg.js'
+import { perfStyle } from './perf-style.js'
 
 type DemangleFn = (name: string) => string
 let demangleAny: DemangleFn | undefined
 const cache = new Map<string, string>()
 
-export async function initDemangler(): Promise<void> {
-  if (demangleAny) return
+/**
+ * The wasm (520 KB) is compiled and instantiated on the first mangled name, synchronously: with
+ * Liftoff only (cli/launcher.ts) that is a few ms, which a profile of C code never pays.
+ */
+function loadDemangler(): DemangleFn {
   const require = createRequire(import.meta.url)
   const dir = dirname(require.resolve('gecko-profiler-demangle/package.json'))
-  const bytes = readFileSync(join(dir, 'index_bg.wasm'))
-  const imports = { './index_bg.js': glue as unknown as WebAssembly.ModuleImports }
-  const { instance } = await WebAssembly.instantiate(bytes, imports)
+  const module = new WebAssembly.Module(readFileSync(join(dir, 'index_bg.wasm')))
+  const instance = new WebAssembly.Instance(module, { './index_bg.js': glue as unknown as WebAssembly.ModuleImports })
   glue.__wbg_set_wasm(instance.exports)
   const start = instance.exports['__wbindgen_start']
   if (typeof start === 'function') (start as () => void)()
-  demangleAny = glue.demangle_any
+  return glue.demangle_any
 }
 
-/** Demangled name, or the input unchanged when it is not a mangled name (or init never ran). */
+/** Demangled name as perf prints it (perfStyle), or the input unchanged when it is not a mangled name. */
 export function demangle(name: string): string {
-  if (!demangleAny || !(name.startsWith('_Z') || name.startsWith('_R') || name.startsWith('__Z'))) return name
+  if (!(name.startsWith('_Z') || name.startsWith('_R') || name.startsWith('__Z'))) return name
   let out = cache.get(name)
   if (out === undefined) {
+    const fn = (demangleAny ??= loadDemangler())
     try {
-      out = demangleAny(name)
+      const full = fn(name)
+      // cpp_demangle gives the name back without its '_' when it cannot demangle it.
+      out = full === name || full === name.slice(1) ? name : name.startsWith('_R') ? full : perfStyle(name, full)
     } catch {
       out = name
     }
@@ -41,3 +47,4 @@ export function demangle(name: string): string {
   }
   return out
 }
+
