@@ -90,6 +90,23 @@ describe('perf-orc script agrees with perf script on frame-pointer recordings', 
   })
 })
 
+describe('perf-orc script names C++ code as perf does', () => {
+  it('a C++ program recorded now: namespaces, templates, lambdas, std::sort, virtual calls', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))
+    writeFileSync(join(dir, 'main.cc'), MAIN_CC)
+    execFileSync('g++', ['-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-o', 'prog', 'main.cc'], { cwd: dir })
+    const data = join(dir, 'perf.data')
+    execFileSync('perf', ['record', '-q', '--no-buildid-cache', '-F', '2999', '-g', '-o', data, '--', join(dir, 'prog')], { stdio: 'ignore' })
+    const orc = orcScript(['-i', data])
+    expect(orc.status).toBe(0)
+    expectSameOutput(orc.out, perfScript(['-i', data]))
+    // The names are demangled C++, templates and lambdas among them, without parameter lists.
+    expect(orc.out).toMatch(/ work::total<double>\+0x/)
+    expect(orc.out).toMatch(/ std::__introsort_loop<__gnu_cxx::__normal_iterator<long\*, .*main::\{lambda\(long, long\)#1\}> >\+0x/)
+    expect(orc.out).not.toMatch(/ _Z\w+\+0x/)
+  })
+})
+
 describe('kernel symbols', () => {
   it('are relocated like perf does when kallsyms come from another boot (KASLR)', () => {
     // Shift every kallsyms address by 2 MiB, as a reboot with KASLR would: the recording's
@@ -163,6 +180,42 @@ int main(void) {
   worker(0);
   for (int i = 0; i < 3; i++) pthread_join(t[i], 0);
   printf("%ld\\n", sink);
+  return 0;
+}
+`
+
+const MAIN_CC = `
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <vector>
+namespace work {
+template <typename T> struct Shape {
+  virtual ~Shape() = default;
+  virtual T area() const = 0;
+};
+template <typename T> struct Square : Shape<T> {
+  T side;
+  explicit Square(T s) : side(s) {}
+  T area() const override { return side * side; }
+};
+template <typename T> T total(const std::vector<std::unique_ptr<Shape<T>>>& v) {
+  T sum = 0;
+  for (const auto& s : v) sum += s->area();
+  return sum;
+}
+}  // namespace work
+int main() {
+  std::vector<std::unique_ptr<work::Shape<double>>> shapes;
+  for (int i = 0; i < 2000; i++) shapes.push_back(std::make_unique<work::Square<double>>(i * 0.5));
+  double sum = 0;
+  std::vector<long> v(200000);
+  for (int round = 0; round < 20; round++) {
+    for (size_t i = 0; i < v.size(); i++) v[i] = (long)((i * 2654435761u + round) % 100003);
+    std::sort(v.begin(), v.end(), [round](long a, long b) { return (a ^ round) < (b ^ round); });
+    for (int k = 0; k < 200; k++) sum += work::total(shapes);
+  }
+  std::printf("%f %ld\\n", sum, v[0]);
   return 0;
 }
 `

@@ -36,15 +36,40 @@ export function demangle(name: string): string {
   let out = cache.get(name)
   if (out === undefined) {
     const fn = (demangleAny ??= loadDemangler())
-    try {
-      const full = fn(name)
-      // cpp_demangle gives the name back without its '_' when it cannot demangle it.
-      out = full === name || full === name.slice(1) ? name : name.startsWith('_R') ? full : perfStyle(name, full)
-    } catch {
-      out = name
-    }
+    const full = tryDemangle(fn, name)
+    if (full !== undefined) out = name.startsWith('_R') ? full : perfStyle(name, full)
+    else out = name.startsWith('_Z') ? namePart(fn, name) ?? name : name
     cache.set(name, out)
   }
   return out
 }
 
+
+/** cpp_demangle's rendering, or undefined where it fails (it then returns the input without its '_'). */
+function tryDemangle(fn: DemangleFn, name: string): string | undefined {
+  try {
+    const full = fn(name)
+    return full === name || full === name.slice(1) ? undefined : full
+  } catch {
+    return undefined
+  }
+}
+
+/** Prefixes tried at most for one name that cpp_demangle cannot read whole. */
+const MAX_PREFIXES = 64
+
+/**
+ * A function name cpp_demangle cannot read whole, usually for an expression in its return type
+ * (std::__fill_a1's enable_if<__is_scalar<T>::__value>). perf prints no signature, so the name
+ * alone will do: the longest prefix that ends a name ('E' closes a nested name or template
+ * arguments) and demangles is read as the name and the rest dropped.
+ */
+function namePart(fn: DemangleFn, name: string): string | undefined {
+  let tries = 0
+  for (let cut = name.lastIndexOf('E', name.length - 2); cut > 2 && tries < MAX_PREFIXES; cut = name.lastIndexOf('E', cut - 1), tries++) {
+    const prefix = name.slice(0, cut + 1)
+    const full = tryDemangle(fn, prefix)
+    if (full !== undefined) return perfStyle(prefix, full)
+  }
+  return undefined
+}

@@ -28,8 +28,8 @@ describe('C++ names as perf prints them', () => {
     const want = cxxfilt(names)
     const differ = names.flatMap((n, i) => (demangle(n) === want[i] ? [] : [`${n}\n  ours: ${demangle(n)}\n  c++filt: ${want[i]}`]))
     // What is left are cpp_demangle's own slips (a substitution resolved to the wrong component,
-    // SFINAE expressions it cannot read): 74 of 70,401 when this was written.
-    expect(differ.length / names.length, differ.slice(0, 5).join('\n')).toBeLessThan(0.002)
+    // a lambda's signature printed twice): 49 of 70,401 when this was written.
+    expect(differ.length / names.length, differ.slice(0, 5).join('\n')).toBeLessThan(0.001)
   })
 
   it.each([
@@ -47,6 +47,7 @@ describe('C++ names as perf prints them', () => {
     ['an empty pack', '_ZZSt9call_onceIRFvvEJEEvRSt9once_flagOT_DpOT0_ENUlvE0_4_FUNEv'],
     ['operator<< with template arguments', '_ZN2v88internal7LogFile14MessageBuilderlsIPKcEERS2_T_'],
     ['a transaction clone keeps its signature', '_ZGTtNKSt11logic_error4whatEv'],
+    ['an enable_if return type cpp_demangle cannot read', '_ZSt9__fill_a1IPllEN9__gnu_cxx11__enable_ifIXsrSt11__is_scalarIT0_E7__valueEvE6__typeET_S8_RKS4_'],
   ])('%s', (_what, mangled) => {
     expect(demangle(mangled)).toBe(cxxfilt([mangled])[0])
   })

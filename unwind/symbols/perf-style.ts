@@ -6,11 +6,11 @@
  * for a template function, its return type. Names nested inside it keep theirs:
  * "f()::{lambda(int)#1}::_FUN". Special names (thunks, guard variables, transaction clones)
  * keep everything. libiberty also spells some things differently from cpp_demangle: integer
- * literals, empty packs, thunks, std::string used as a prefix.
+ * literals, empty packs, thunks, std::string before a constructor or destructor.
  *
- * The oracle is `c++filt -p -i` (no parameters, no verbose expansions), the same libiberty call. unwind/symbols/perf-style.test.ts
- * compares against it over every C++ code symbol of node and libstdc++, and the README gives the
- * share that agrees.
+ * The oracle is `c++filt -p -i` (no parameters, no verbose expansions), the same libiberty call.
+ * perf-style.test.ts compares against it over every C++ code symbol of node and libstdc++, and
+ * cli/script-vs-perf.test.ts compares with perf itself on a C++ program.
  */
 
 /** perf's name for `mangled`, given cpp_demangle's `full` rendering of it. */
