@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { ElfFile, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbolColumns } from '../../parsers/elf/elf-file.js'
+import { ElfFile, PF_X, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbolColumns } from '../../parsers/elf/elf-file.js'
 import type { Diagnostics } from '../diagnostics.js'
 import type { Mapping } from '../process/address-space.js'
 import { SymbolTable } from './symbol-table.js'
@@ -111,12 +111,21 @@ export class Dso {
     return b
   }
 
+  /**
+   * The segment a mapping maps is the PT_LOAD whose bytes it covers, executable for an executable
+   * mapping. Its start alone does not tell: the kernel maps from the page holding the segment's
+   * first byte, and where segments are packed (lld, Rust's default linker) that page also ends
+   * the segment before, whose p_vaddr - p_offset differs by a page.
+   */
   private computeBias(m: Mapping): number {
     const elf = this.elf
     if (!elf) return m.start - m.pgoff
+    const end = m.pgoff + (m.end - m.start)
+    const covered = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.offset < end && m.pgoff < p.offset + Math.max(p.filesz, 1))
     const seg =
-      elf.programHeaders.find((p) => p.type === PT_LOAD && m.pgoff >= p.offset && m.pgoff < p.offset + Math.max(p.filesz, 1)) ??
-      elf.programHeaders.find((p) => p.type === PT_LOAD && (p.flags & 1) !== 0)
+      covered.find((p) => ((p.flags & PF_X) !== 0) === m.exec) ??
+      covered[0] ??
+      elf.programHeaders.find((p) => p.type === PT_LOAD && (p.flags & PF_X) !== 0)
     if (!seg) return m.start - m.pgoff
     return m.start - m.pgoff + seg.offset - seg.vaddr
   }
