@@ -95,8 +95,9 @@ describe('a program linked by lld, its code at a file offset other than its addr
     const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))
     writeFileSync(join(dir, 'lib.c'), LIB_C)
     writeFileSync(join(dir, 'main.c'), MAIN_C)
-    // lld's .plt has no CFI, where perf and we part ways (see the README): no calls through it
-    // (-fno-plt), and no lazy binding for what the C runtime's objects still call there (-z now).
+    // Where perf and we part ways (README): perf names lld's PLT stubs [unknown] (so no calls
+    // through them, -fno-plt), and lazy binding's _dl_runtime_resolve keeps its CFA in rbx, which
+    // ORC cannot express (so none of it for what the C runtime's objects still call there, -z now).
     const cc = (args: string[]): void =>
       void execFileSync('gcc', ['-O1', '-g', '-fno-omit-frame-pointer', '-fno-plt', '-fuse-ld=lld', '-Wl,-z,now', ...args], { cwd: dir })
     cc(['-shared', '-fPIC', '-o', 'libwork.so', 'lib.c'])

@@ -28,6 +28,7 @@ import type { ElfFile, ElfSection } from '../../parsers/elf/elf-file.js'
 import { parseSframe } from '../../parsers/sframe/sframe.js'
 import { CfiCompiler, compileFdes, newCompileStats, type CompileStats, type FdeRef } from './compile-cfi.js'
 import { compileSframe } from './compile-sframe.js'
+import { synthesizedPltCfi } from './plt-cfi.js'
 import { OrcTable } from './table.js'
 
 export type UnwindSource = 'eh_frame' | 'debug_frame' | 'sframe'
@@ -66,13 +67,23 @@ export function compileBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {}):
     lists.push(df)
     sources.push('debug_frame')
   }
-  if (lists.length > 0) return { table: compileFdes(selectFdes(lists, stats), stats), stats, sources }
+  if (lists.length > 0) return { table: compileFdes(withPltFdes(elf, selectFdes(lists, stats), stats), stats), stats, sources }
   const sf = elf.section('.sframe')
   const sfBytes = sf && elf.sectionData(sf)
   if (sf !== undefined && sfBytes !== undefined && sfBytes.byteLength > 0) {
     return { table: compileSframe(parseSframe(sfBytes, sf.addr), stats), stats, sources: ['sframe'] }
   }
   return { table: emptyTable(), stats, sources }
+}
+
+/** `accepted` plus the synthesized PLT FDEs (plt-cfi.ts) that no real FDE overlaps, by address. */
+function withPltFdes(elf: ElfFile, accepted: FdeRef[], stats: CompileStats): FdeRef[] {
+  const plt = synthesizedPltCfi(elf, stats)
+  if (plt === undefined) return accepted
+  const added: FdeRef[] = []
+  for (let i = 0; i < plt.count; i++) if (!overlaps(accepted, plt.pcBegin[i]!, plt.pcEnd[i]!)) added.push({ list: plt, index: i })
+  if (added.length === 0) return accepted
+  return [...accepted, ...added].sort((a, b) => a.list.pcBegin[a.index]! - b.list.pcBegin[b.index]!)
 }
 
 /** No unwind info: every lookup misses, so the unwinder uses its frame-pointer fallback. */
@@ -219,6 +230,10 @@ export class LazyBinaryTable {
   private lastLo = 0
   private lastHi = 0
   private lastTable: OrcTable | null = null
+  /** Entries for a PLT that .eh_frame does not cover (plt-cfi.ts), with the range they cover. */
+  private plt: OrcTable | undefined
+  private pltLo = 0
+  private pltHi = 0
 
   constructor(
     private readonly elf: ElfFile,
@@ -231,9 +246,42 @@ export class LazyBinaryTable {
     private readonly parser: SingleFdeParser,
   ) {}
 
+  /** Compile synthesized PLT FDEs where no FDE of .eh_frame covers them (called once, on open). */
+  addPlt(): void {
+    const plt = synthesizedPltCfi(this.elf, this.stats)
+    if (plt === undefined) return
+    const refs: FdeRef[] = []
+    for (let i = 0; i < plt.count; i++) if (!this.covered(plt.pcBegin[i]!)) refs.push({ list: plt, index: i })
+    if (refs.length === 0) return
+    this.plt = compileFdes(refs, this.stats)
+    this.pltLo = plt.pcBegin[refs[0]!.index]!
+    this.pltHi = plt.pcEnd[refs[refs.length - 1]!.index]!
+  }
+
+  /** Does an FDE of .eh_frame cover `pc`? (The last search-table row starting at or below it.) */
+  private covered(pc: number): boolean {
+    const locs = this.initialLoc
+    let row = -1
+    let lo = 0
+    let hi = locs.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (locs[mid]! <= pc) {
+        row = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return row >= 0 && this.fdeEnd(row) > pc
+  }
+
   /** Entry covering svma `pc`; false when no FDE starts at or below pc. */
   find(pc: number, out: EntryRef): boolean {
     if (this.eager !== undefined) return this.findEager(pc, out)
+    if (this.plt !== undefined && pc >= this.pltLo && pc < this.pltHi) {
+      out.table = this.plt
+      out.index = this.plt.find(pc)
+      return out.index >= 0
+    }
     let t: OrcTable | null | undefined
     if (pc >= this.lastLo && pc < this.lastHi) t = this.lastTable
     else {
@@ -327,5 +375,7 @@ export function openLazyBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {})
   const bytes = elf.sectionData(ehSec)
   if (bytes.byteLength === 0) return undefined
   const parser = new SingleFdeParser({ kind: 'eh_frame', bytes, bases: pointerBases(elf, ehSec) })
-  return new LazyBinaryTable(elf, opts, hdr.initialLoc, hdr.fdeAddr, ehSec.addr, parser)
+  const table = new LazyBinaryTable(elf, opts, hdr.initialLoc, hdr.fdeAddr, ehSec.addr, parser)
+  table.addPlt()
+  return table
 }
