@@ -258,20 +258,24 @@ export class LazyBinaryTable {
     this.pltHi = plt.pcEnd[refs[refs.length - 1]!.index]!
   }
 
-  /** Does an FDE of .eh_frame cover `pc`? (The last search-table row starting at or below it.) */
+  /** Does an FDE of .eh_frame cover `pc`? */
   private covered(pc: number): boolean {
-    const locs = this.initialLoc
-    let row = -1
-    let lo = 0
-    let hi = locs.length - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      if (locs[mid]! <= pc) {
-        row = mid
-        lo = mid + 1
-      } else hi = mid - 1
-    }
+    const row = this.rowOf(pc)
     return row >= 0 && this.fdeEnd(row) > pc
+  }
+
+  /** The last search-table row whose FDE starts at or below `pc`, or -1. */
+  private rowOf(pc: number): number {
+    const locs = this.initialLoc
+    let hi = locs.length - 1
+    if (hi < 0 || !(pc >= locs[0]!)) return -1
+    let lo = 0
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (locs[mid]! <= pc) lo = mid
+      else hi = mid - 1
+    }
+    return lo
   }
 
   /** Entry covering svma `pc`; false when no FDE starts at or below pc. */
@@ -286,14 +290,8 @@ export class LazyBinaryTable {
     if (pc >= this.lastLo && pc < this.lastHi) t = this.lastTable
     else {
       const locs = this.initialLoc
-      let hi = locs.length - 1
-      if (hi < 0 || !(pc >= locs[0]!)) return false
-      let lo = 0
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1
-        if (locs[mid]! <= pc) lo = mid
-        else hi = mid - 1
-      }
+      const lo = this.rowOf(pc)
+      if (lo < 0) return false
       t = this.tables.get(lo)
       if (t === undefined) {
         t = this.compileRow(lo)
