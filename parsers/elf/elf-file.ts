@@ -115,6 +115,8 @@ export class ElfFile {
   private readonly symtabCache = new Map<number, ElfSymbol[]>()
   private readonly columnsCache = new Map<number, ElfSymbolColumns>()
   private readonly dataCache = new Map<number, Uint8Array>()
+  /** Indices of the sections readSection found past the end of the file. */
+  private readonly damaged = new Set<number>()
 
   private constructor(
     private readonly src: ByteSource,
@@ -325,8 +327,6 @@ export class ElfFile {
     }
     return s
   }
-
-  private readonly damaged = new Set<number>()
 
   private checkTable(off: number, entsize: number, num: number, min: number, what: string, fieldOff: number): void {
     if (entsize < min || !(off + entsize * num <= this.size)) {

@@ -3,7 +3,8 @@
  * profiler's WebAssembly build of the Rust `cpp_demangle` and `rustc-demangle` crates.
  * Its package entry imports the .wasm as an ES module (a bundler convention Node 20 does not
  * support), so we instantiate the wasm ourselves and hand it to the package's JS glue, which is
- * imported statically so that the bundle holds it (no dynamic import at run time).
+ * imported statically so that the bundle holds it (no dynamic import at run time). C++ names are
+ * then rewritten the way perf prints them (perf-style.ts); Rust names come out as perf's already.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -43,7 +44,6 @@ export function demangle(name: string): string {
   }
   return out
 }
-
 
 /** cpp_demangle's rendering, or undefined where it fails (it then returns the input without its '_'). */
 function tryDemangle(fn: DemangleFn, name: string): string | undefined {
