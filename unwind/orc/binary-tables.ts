@@ -244,24 +244,29 @@ export class LazyBinaryTable {
     /** Address of .eh_frame: fdeAddr - ehFrameAddr is the FDE's section offset. */
     private readonly ehFrameAddr: number,
     private readonly parser: SingleFdeParser,
-  ) {}
+  ) {
+    this.addPlt()
+  }
 
-  /** Compile synthesized PLT FDEs where no FDE of .eh_frame covers them (called once, on open). */
-  addPlt(): void {
+  /** Compile the synthesized PLT FDEs that no FDE of .eh_frame overlaps, as compileBinaryTable keeps them. */
+  private addPlt(): void {
     const plt = synthesizedPltCfi(this.elf, this.stats)
     if (plt === undefined) return
     const refs: FdeRef[] = []
-    for (let i = 0; i < plt.count; i++) if (!this.covered(plt.pcBegin[i]!)) refs.push({ list: plt, index: i })
+    for (let i = 0; i < plt.count; i++) if (!this.overlapsFde(plt.pcBegin[i]!, plt.pcEnd[i]!)) refs.push({ list: plt, index: i })
     if (refs.length === 0) return
     this.plt = compileFdes(refs, this.stats)
     this.pltLo = plt.pcBegin[refs[0]!.index]!
     this.pltHi = plt.pcEnd[refs[refs.length - 1]!.index]!
   }
 
-  /** Does an FDE of .eh_frame cover `pc`? */
-  private covered(pc: number): boolean {
-    const row = this.rowOf(pc)
-    return row >= 0 && this.fdeEnd(row) > pc
+  /**
+   * Does an FDE of .eh_frame overlap [begin, end)? The rows' FDEs are sorted and do not overlap,
+   * so only the last one starting below `end` can.
+   */
+  private overlapsFde(begin: number, end: number): boolean {
+    const row = this.rowOf(end - 1)
+    return row >= 0 && this.fdeEnd(row) > begin
   }
 
   /** The last search-table row whose FDE starts at or below `pc`, or -1. */
@@ -373,7 +378,5 @@ export function openLazyBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {})
   const bytes = elf.sectionData(ehSec)
   if (bytes.byteLength === 0) return undefined
   const parser = new SingleFdeParser({ kind: 'eh_frame', bytes, bases: pointerBases(elf, ehSec) })
-  const table = new LazyBinaryTable(elf, opts, hdr.initialLoc, hdr.fdeAddr, ehSec.addr, parser)
-  table.addPlt()
-  return table
+  return new LazyBinaryTable(elf, opts, hdr.initialLoc, hdr.fdeAddr, ehSec.addr, parser)
 }

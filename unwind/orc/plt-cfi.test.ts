@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ElfFile } from '../../parsers/elf/elf-file.js'
-import { compileBinaryTable, openLazyBinaryTable, type EntryRef } from './binary-tables.js'
+import { parseCfiSection } from '../../parsers/dwarf-cfi/entries.js'
+import { compileBinaryTable, openLazyBinaryTable, selectFdes, type EntryRef } from './binary-tables.js'
+import { compileFdes, newCompileStats } from './compile-cfi.js'
 import type { OrcTable } from './table.js'
 
 const LIB_C = `
@@ -81,7 +83,15 @@ describe('a PLT without CFI (lld)', () => {
     expect(pltEntries(lld, lazyLookup(lld))).toEqual(got)
   })
 
-  it('leaves a PLT that has CFI to its own FDE', () => {
-    expect(pltEntries(bfd, lazyLookup(bfd))).toEqual(pltEntries(bfd, eagerLookup(bfd)))
+  it('leaves a PLT that has CFI to its own FDE (so GNU ld\'s entries above are the real oracle)', () => {
+    const eh = bfd.section('.eh_frame')!
+    const real = parseCfiSection({ kind: 'eh_frame', bytes: bfd.sectionData(eh), bases: { sectionAddr: eh.addr } }, newCompileStats())
+    const own = compileFdes(selectFdes([real], newCompileStats()), newCompileStats())
+    const fromCfiAlone = pltEntries(bfd, (pc) => {
+      const i = own.find(pc)
+      return i < 0 ? undefined : { t: own, i }
+    })
+    expect(pltEntries(bfd, eagerLookup(bfd))).toEqual(fromCfiAlone)
+    expect(pltEntries(bfd, lazyLookup(bfd))).toEqual(fromCfiAlone)
   })
 })

@@ -7,8 +7,8 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
-export function perfBuildIdDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['PERF_BUILDID_DIR'] || join(homedir(), '.debug')
+export function perfBuildIdDir(): string {
+  return process.env['PERF_BUILDID_DIR'] || join(homedir(), '.debug')
 }
 
 /** DIR/NAME/BUILD-ID/FILE, or undefined for a build-id that is not plain hex (never a path). */

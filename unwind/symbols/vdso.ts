@@ -1,8 +1,8 @@
 /**
  * The [vdso] image a recording's samples ran in. It is not a file on disk: perf keeps a copy in
- * its build-id cache ([vdso]/<build-id>/vdso there: perf-buildid-cache.ts) when it records, and on the machine and
- * kernel that recorded, our own process maps the very same image, which we copy out of
- * /proc/self/mem. Either way the image must carry the recorded build-id (when one is known).
+ * its build-id cache ([vdso]/<build-id>/vdso there: perf-buildid-cache.ts) when it records, and
+ * on the machine and kernel that recorded, our own process maps the very same image, which we
+ * copy out of /proc/self/mem. Either way the image must carry the recorded build-id (when one is known).
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
