@@ -31,9 +31,13 @@ function loadDemangler(): DemangleFn {
   return glue.demangle_any
 }
 
+const PLT_SUFFIX = '@plt'
+
 /** Demangled name as perf prints it (perfStyle), or the input unchanged when it is not a mangled name. */
 export function demangle(name: string): string {
   if (!(name.startsWith('_Z') || name.startsWith('_R') || name.startsWith('__Z'))) return name
+  // A synthesized PLT stub: perf demangles the symbol, then appends "@plt" (dso__synthesize_plt_symbols).
+  if (name.endsWith(PLT_SUFFIX)) return demangle(name.slice(0, -PLT_SUFFIX.length)) + PLT_SUFFIX
   let out = cache.get(name)
   if (out === undefined) {
     const fn = (demangleAny ??= loadDemangler())

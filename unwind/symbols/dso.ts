@@ -29,6 +29,7 @@ export class Dso {
   private debugFile: ElfFile | undefined | null = null
   private symtab: SymbolTable | undefined
   private plt: SymbolTable | undefined
+  private pltSection: [number, number] | undefined
   private readonly lookupResult = { table: undefined as unknown as SymbolTable, index: -1 }
   private readonly biases = new WeakMap<Mapping, number>()
   private lastBiasMapping: Mapping | undefined
@@ -75,9 +76,11 @@ export class Dso {
   }
 
   /**
-   * Synthesized "name@plt" stubs, a second tier looked up only where no ELF symbol matched:
-   * perf adds them after sizing the ELF symbols, so a size-0 symbol just before .plt (_init)
-   * still covers the stubs in perf's output, and we must print the same.
+   * Synthesized "name@plt" stubs (perf's dso__synthesize_plt_symbols), looked up before the ELF
+   * symbols inside the stubs' section. perf sizes the ELF symbols before it adds the stubs, so a
+   * size-0 `_init` just before .plt spans the stubs too, and perf's answer is whichever of the two
+   * its rb-tree search meets first. In practice that is the stub: every PLT frame perf printed for
+   * node, libpython, libstdc++ and a three-stub test program (32 of 32) is named "<symbol>@plt".
    */
   get pltSymbols(): SymbolTable {
     if (!this.plt) this.plt = new SymbolTable(this.elf ? pltSymbols(this.elf) : [])
@@ -87,15 +90,24 @@ export class Dso {
   /** Index and table of the symbol naming svma, or index -1. The result object is reused by the next call. */
   lookup(svma: number): { table: SymbolTable; index: number } {
     const r = this.lookupResult
-    const i = this.symbols.find(svma)
-    if (i >= 0) {
-      r.table = this.symbols
-      r.index = i
-      return r
+    const [pltStart, pltEnd] = (this.pltSection ??= this.findPltSection())
+    if (svma >= pltStart && svma < pltEnd) {
+      const j = this.pltSymbols.find(svma)
+      if (j >= 0) {
+        r.table = this.pltSymbols
+        r.index = j
+        return r
+      }
     }
-    r.table = this.pltSymbols
-    r.index = this.pltSymbols.find(svma)
+    r.table = this.symbols
+    r.index = this.symbols.find(svma)
     return r
+  }
+
+  /** [start, end) of the section the stubs are synthesized in (.plt.sec, else .plt), as plt-symbols.ts picks it. */
+  private findPltSection(): [number, number] {
+    const s = this.elf?.section('.plt.sec') ?? this.elf?.section('.plt')
+    return s ? [s.addr, s.addr + s.size] : [0, 0]
   }
 
   /** runtime address - bias = svma, for an address inside `m` (cached per mapping: it is asked per frame). */

@@ -52,6 +52,12 @@ describe('C++ names as perf prints them', () => {
     expect(demangle(mangled)).toBe(cxxfilt([mangled])[0])
   })
 
+  it('demangles a PLT stub\'s symbol and keeps its "@plt", as perf names synthesized stubs', () => {
+    expect(demangle('_Znam@plt')).toBe(`${cxxfilt(['_Znam'])[0]}@plt`)
+    expect(demangle('_ZSt18_Rb_tree_incrementPKSt18_Rb_tree_node_base@plt')).toBe('std::_Rb_tree_increment@plt')
+    expect(demangle('memcpy@plt')).toBe('memcpy@plt')
+  })
+
   it('leaves what is not mangled, or cannot be demangled, as it is', () => {
     expect(demangle('main')).toBe('main')
     expect(demangle('_Znotmangled')).toBe('_Znotmangled')

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { ElfFile, SHT_NOBITS, STT_FUNC, STT_GNU_IFUNC } from '../../parsers/elf/elf-file.js'
 import { SymbolTable, type RawSymbol } from './symbol-table.js'
 
-function referenceTable(symbols: RawSymbol[]): { starts: number[]; ends: number[]; names: string[] } {
+function referenceTable(symbols: RawSymbol[]): { starts: number[]; ends: number[]; names: string[]; sized: boolean[] } {
   const better = (b: RawSymbol, a: RawSymbol): boolean => {
     if (a.size > 0 !== b.size > 0) return b.size > 0
     if ((a.bind === 2) !== (b.bind === 2)) return a.bind === 2
@@ -29,7 +29,18 @@ function referenceTable(symbols: RawSymbol[]): { starts: number[]; ends: number[
     starts: out.map((s) => s.start),
     ends: out.map((s, i) => (s.size > 0 ? s.start + s.size : i + 1 < out.length ? out[i + 1]!.start : s.start + 4096)),
     names: out.map((s) => s.name),
+    sized: out.map((s) => s.size > 0),
   }
+}
+
+/**
+ * Which reference symbol names addr, given that k (the rightmost start <= addr) covers it: k when
+ * it has a size of its own, else the nearest sized symbol before it that still covers addr.
+ */
+function namingAt(ref: { starts: number[]; ends: number[]; sized: boolean[] }, addr: number, k: number): number {
+  if (ref.sized[k]) return k
+  for (let j = k - 1; j >= 0 && j >= k - 16; j--) if (ref.sized[j] && addr < ref.ends[j]!) return j
+  return k
 }
 
 /** What Dso reads: code symbols of one table, via the columns and via objects. */
@@ -67,10 +78,11 @@ describe('SymbolTable from symbol columns', () => {
         expect(entries.map(([i]) => columns.starts[i])).toEqual(ref.starts)
         expect(entries.map(([i]) => columns.end(i))).toEqual(ref.ends)
         expect(columns.names).toEqual(ref.names)
-        // Lookups land on the chosen alias at a symbol's first and last byte, and nowhere past its end.
+        // Lookups land on the chosen alias at a symbol's first and last byte (or on the sized
+        // function a stretched label lies in), and nowhere past its end.
         for (let k = 0; k < ref.starts.length; k += 97) {
-          expect(columns.name(columns.find(ref.starts[k]!))).toBe(ref.names[k])
-          expect(columns.name(columns.find(ref.ends[k]! - 1))).toBe(ref.names[k])
+          expect(columns.name(columns.find(ref.starts[k]!))).toBe(ref.names[namingAt(ref, ref.starts[k]!, k)])
+          expect(columns.name(columns.find(ref.ends[k]! - 1))).toBe(ref.names[namingAt(ref, ref.ends[k]! - 1, k)])
         }
         // The RawSymbol constructor gives the same table.
         expect(new SymbolTable(objects).names).toEqual(ref.names)
@@ -87,5 +99,21 @@ describe('SymbolTable from symbol columns', () => {
     expect(t([{ start: 1, size: 4, name: 'ab', bind: 1 }, { start: 1, size: 4, name: 'abc', bind: 1 }])).toBe('abc')
     expect(t([{ start: 1, size: 4, name: 'one', bind: 1 }, { start: 1, size: 4, name: 'two', bind: 1 }])).toBe('one')
     expect(new SymbolTable([{ start: 5, size: 0, name: '' }]).length).toBe(0)
+  })
+
+  it('names a label inside a sized function by the function, and by itself past the function', () => {
+    const t = new SymbolTable([
+      { start: 0x100, size: 0x48, name: 'func' },
+      { start: 0x125, size: 0, name: 'label' },
+      { start: 0x130, size: 0, name: 'label2' },
+      { start: 0x200, size: 0x10, name: 'next' },
+    ])
+    const at = (addr: number): string => t.name(t.find(addr))
+    expect(at(0x110)).toBe('func')
+    expect(at(0x125)).toBe('func')
+    expect(at(0x147)).toBe('func')
+    expect(at(0x148)).toBe('label2') // past func's end: the stretched label is all there is
+    expect(at(0x1ff)).toBe('label2')
+    expect(at(0x200)).toBe('next')
   })
 })

@@ -1,7 +1,10 @@
 /**
  * A sorted, immutable symbol table: parallel arrays, binary search for the rightmost start <= addr.
  * Zero-size symbols extend to the next symbol's start (perf's symbols__fixup_end), so a label in
- * hand-written assembly still names the code after it.
+ * hand-written assembly still names the code after it. Where such a stretched label lies inside a
+ * sized function, the function names the address: perf's rb-tree search meets the function first
+ * (it was inserted before the label that follows it), as for V8's construct_stub_create_deopt_addr
+ * inside Builtins_JSConstructStubGeneric.
  *
  * Built either from RawSymbol objects (kallsyms, perf maps, PLT stubs) or from columns
  * (SymbolColumns: typed arrays plus a name accessor, what ElfSymbolColumns gives): there no object
@@ -36,6 +39,8 @@ export interface SymbolColumns {
 }
 
 const NO_BIND = 255
+/** How many symbols before a stretched label sizedAround looks at for a function holding it. */
+const MAX_RUNS_BACK = 16
 
 export class SymbolTable {
   /**
@@ -119,7 +124,23 @@ export class SymbolTable {
     }
     // `found` is the last of its run already: the rightmost start <= addr.
     if (found < 0 || addr >= this.endOfRun(found)) return -1
-    return found
+    if (this.cols.size[this.bestRow(found)]! > 0) return found
+    return this.sizedAround(found, addr)
+  }
+
+  /**
+   * The sized symbol among the few runs before `label` (a stretched size-0 symbol) that contains
+   * addr, else `label`. Bounded: labels inside one function are few, and this runs once per pc.
+   */
+  private sizedAround(label: number, addr: Addr): number {
+    let i = label
+    for (let runs = 0; runs < MAX_RUNS_BACK; runs++) {
+      while (i > 0 && this.starts[i - 1] === this.starts[i]) i--
+      if (--i < 0) break
+      const size = this.cols.size[this.bestRow(i)]!
+      if (size > 0 && addr < this.starts[i]! + size) return i
+    }
+    return label
   }
 
   private bestRow(last: number): number {
