@@ -189,6 +189,23 @@ describe('perf-orc script names C++ code as perf does', () => {
   })
 })
 
+describe('code that no file or JIT map names', () => {
+  it('is printed where perf prints it: anonymous code as /tmp/perf-PID.map, a memfd by its name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))
+    writeFileSync(join(dir, 'unnamed.c'), UNNAMED_C)
+    execFileSync('gcc', ['-O1', '-fno-omit-frame-pointer', '-o', 'unnamed', 'unnamed.c'], { cwd: dir })
+    const data = join(dir, 'perf.data')
+    execFileSync('perf', ['record', '-q', '--no-buildid-cache', '-F', '2999', '-g', '-o', data, '--', join(dir, 'unnamed')], { stdio: 'ignore' })
+    const orc = orcScript(['-i', data])
+    expect(orc.status).toBe(0)
+    expectSameOutput(orc.out, perfScript(['-i', data]))
+    // Both kinds of region were sampled: the absolute address in perf's JIT map name, and the
+    // memfd at its offset in the (deleted) file.
+    expect(orc.out).toMatch(/^\s+7f[0-9a-f]+ \[unknown\] \(\/tmp\/perf-\d+\.map\)\n\s+[0-9a-f]+ run\+/m)
+    expect(orc.out).toMatch(/^\s+[0-9a-f]{1,3} \[unknown\] \(\/memfd:orc-code \(deleted\)\)\n\s+[0-9a-f]+ run\+/m)
+  })
+})
+
 describe('kernel symbols', () => {
   it('are relocated like perf does when kallsyms come from another boot (KASLR)', () => {
     // Shift every kallsyms address by 2 MiB, as a reboot with KASLR would: the recording's
@@ -324,5 +341,27 @@ int main() {
     delete[] p;
     if ((i & 63) == 0) s += spin(i);
   }
+}
+`
+
+/** The same frame-pointer leaf function copied into an anonymous mapping and into a memfd, run from both. */
+const UNNAMED_C = `
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+/* push rbp; mov rbp,rsp; mov ecx,20000; l: dec ecx; jnz l; pop rbp; ret */
+static const uint8_t code[] = { 0x55, 0x48, 0x89, 0xe5, 0xb9, 0x20, 0x4e, 0x00, 0x00, 0xff, 0xc9, 0x75, 0xfc, 0x5d, 0xc3 };
+__attribute__((noinline)) void run(void (*f)(void)) { for (int i = 0; i < 15000; i++) f(); }
+int main(void) {
+  void *anon = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memcpy(anon, code, sizeof code);
+  int fd = memfd_create("orc-code", 0);
+  if (ftruncate(fd, 4096) != 0 || write(fd, code, sizeof code) != sizeof code) return 1;
+  void *mem = mmap(0, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+  run((void (*)(void))anon);
+  run((void (*)(void))mem);
+  return 0;
 }
 `

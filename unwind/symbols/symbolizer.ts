@@ -32,16 +32,30 @@ export interface SymbolizerOptions extends DsoOptions {
   buildIds?: Map<string, string>
 }
 
-/** Mappings that hold JIT or otherwise anonymous code (perf's is_anon_memory / is_no_dso_memory). */
+/** perf's is_anon_memory() and is_no_dso_memory(). */
+const PERF_ANON = /^(\/\/anon$|\/dev\/zero|\/anon_hugepage|\[stack|\/SYSV|\[heap\]$)/
+
+/**
+ * Mappings that hold JIT or otherwise anonymous code: perf's is_anon_memory and is_no_dso_memory,
+ * plus memfds and named anonymous regions (where JITs such as .NET's double-mapper put code),
+ * whose addresses the JIT map is asked about first.
+ */
 export function isAnonMapping(filename: string): boolean {
-  return (
-    filename.startsWith('//anon') ||
-    filename.startsWith('[anon') ||
-    filename.startsWith('/memfd:') ||
-    filename.startsWith('/dev/zero') ||
-    filename.startsWith('/anon_hugepage') ||
-    filename === ''
-  )
+  return PERF_ANON.test(filename) || filename.startsWith('[anon') || filename.startsWith('/memfd:') || filename === ''
+}
+
+/**
+ * Where perf 6.1 says code no JIT map names lives (map__new): an executable anonymous or no-DSO
+ * mapping becomes "/tmp/perf-PID.map", printed at its absolute address; any other name (a memfd,
+ * a named anonymous region) is a file it cannot open, printed at the map-relative address.
+ */
+function nameUnnamedCode(pid: number, addr: Addr, m: Mapping, out: FrameName): void {
+  if (PERF_ANON.test(m.filename)) {
+    if (m.exec) out.dso = `/tmp/perf-${pid}.map`
+  } else if (m.filename !== '') {
+    out.dso = m.filename
+    out.printAddr = addr - m.start + m.pgoff
+  }
 }
 
 export class Symbolizer {
@@ -89,7 +103,7 @@ export class Symbolizer {
     out.printAddr = addr
     if (addr < 0) return this.resolveKernel(addr, out)
     const m = this.machine.findMapping(pid, addr)
-    if (!m || isAnonMapping(m.filename)) return this.resolveJit(pid, addr, out, m !== undefined)
+    if (!m || isAnonMapping(m.filename)) return this.resolveJit(pid, addr, out, m)
     out.kind = 'user'
     out.dso = m.filename
     out.printAddr = addr - m.start + m.pgoff
@@ -134,7 +148,7 @@ export class Symbolizer {
     return this.kallsyms
   }
 
-  private resolveJit(pid: number, addr: Addr, out: FrameName, inAnonMapping: boolean): FrameName {
+  private resolveJit(pid: number, addr: Addr, out: FrameName, m: Mapping | undefined): FrameName {
     const map = this.perfMap(pid)
     const i = map ? map.table.find(addr) : -1
     if (map && i >= 0) {
@@ -144,7 +158,9 @@ export class Symbolizer {
       out.symOffset = addr - map.table.starts[i]!
       return out
     }
-    out.kind = inAnonMapping ? 'jit' : 'unknown'
+    if (!m) return out
+    out.kind = 'jit'
+    nameUnnamedCode(pid, addr, m, out)
     return out
   }
 
