@@ -14,7 +14,8 @@ import type { PerfFile } from '../parsers/perf-data/perf-file.js'
 import { Diagnostics } from '../unwind/diagnostics.js'
 import { Machine } from '../unwind/process/machine.js'
 import { SampleResolver, type UserUnwinder } from '../unwind/sample-resolver.js'
-import { loadKallsyms, type Kallsyms } from '../unwind/symbols/kallsyms.js'
+import type { Kallsyms } from '../unwind/symbols/kallsyms.js'
+import { loadKallsyms } from '../unwind/symbols/kallsyms-file.js'
 import { Symbolizer } from '../unwind/symbols/symbolizer.js'
 import { perfCachedCopy } from '../unwind/symbols/perf-buildid-cache.js'
 import type { PipelineCounts, ProfileMeta, ResolvedSample } from '../render/model.js'
@@ -47,20 +48,21 @@ export interface PipelineResult {
  * symbols as they were while recording, module addresses included); else /proc/kallsyms when the
  * recording was made on this machine and kernel (hostname and os release match). The cached copy
  * is a plain file: reading it takes ~10 ms where /proc/kallsyms makes the kernel format 120k lines
- * (~90 ms). Read and parsed when the first kernel address needs a name.
+ * (~90 ms). Read when the first kernel address needs a name; the kernel's own output is searched
+ * where it lies rather than parsed (sorted-kallsyms.ts), a --kallsyms file of any other origin parsed.
  */
 function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
   if (opts.kallsyms) {
-    const k = loadKallsyms(opts.kallsyms)
+    const k = loadKallsyms(opts.kallsyms, opts.kallsyms === '/proc/kallsyms')
     if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
     return k
   }
   const kernel = file.buildIds.find((b) => b.filename === '[kernel.kallsyms]')
   const cached = perfCachedCopy('[kernel.kallsyms]', kernel?.buildId, 'kallsyms')
-  const k = cached ? loadKallsyms(cached) : undefined
+  const k = cached ? loadKallsyms(cached, true) : undefined
   if (k) return k
   const sameMachine = file.hostname === hostname() && file.osRelease === release()
-  return sameMachine ? loadKallsyms('/proc/kallsyms') : undefined
+  return sameMachine ? loadKallsyms('/proc/kallsyms', true) : undefined
 }
 
 /**

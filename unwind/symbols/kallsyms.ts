@@ -6,19 +6,27 @@
  * has 120k+ lines and a short run must not spend its time making an object (or a BigInt, or a
  * regex match) per line.
  */
-import { readFileSync } from 'node:fs'
 import type { Addr } from '../../parsers/common/addr.js'
 import { SymbolTable, type SymbolColumns } from './symbol-table.js'
 
+/** Kernel symbols, looked up by address. A symbol is a handle that find() returned. */
 export interface Kallsyms {
-  table: SymbolTable
-  /** Module of the symbol at a table index ('' for the core kernel). */
-  moduleOf(index: number): string
+  /** The symbol naming addr, or -1. */
+  find(addr: Addr): number
+  name(symbol: number): string
+  start(symbol: number): Addr
+  /** Module of a symbol ('' for the core kernel). */
+  moduleOf(symbol: number): string
   /** Addresses of perf's relocation reference symbols (_text, _stext), kept before aliases are dropped. */
   refSymbols: Map<string, Addr>
 }
 
-const REF_SYMBOLS = new Set(['_text', '_stext'])
+/** Every line parsed into a SymbolTable: handles are its indices. */
+export interface ParsedKallsyms extends Kallsyms {
+  table: SymbolTable
+}
+
+export const REF_SYMBOLS = new Set(['_text', '_stext'])
 const STB_LOCAL = 0
 const STB_GLOBAL = 1
 const STB_WEAK = 2
@@ -65,7 +73,7 @@ class Columns {
  * fewer JS steps per line, the better: a cold parse of 120k lines, table included, went from
  * ~120 to ~70 ms.)
  */
-export function parseKallsyms(input: Uint8Array | string): Kallsyms {
+export function parseKallsyms(input: Uint8Array | string): ParsedKallsyms {
   const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   const c = new Columns()
   const refSymbols = new Map<string, Addr>()
@@ -100,7 +108,14 @@ export function parseKallsyms(input: Uint8Array | string): Kallsyms {
     const r = table.rowOf(i)
     return c.modEnd[r] === c.modStart[r] ? '' : b.toString('utf8', c.modStart[r]!, c.modEnd[r]!)
   }
-  return { table, moduleOf, refSymbols }
+  return {
+    table,
+    find: (addr) => table.find(addr),
+    name: (i) => table.name(i),
+    start: (i) => table.starts[i]!,
+    moduleOf,
+    refSymbols,
+  }
 }
 
 const NEWLINE = 10
@@ -114,7 +129,7 @@ for (let i = 0; i < 10; i++) HEX[48 + i] = i
 for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i
 
 /** "0123456789abcdef T name..." with the address 16 digits wide, as the kernel prints it. */
-function isStandardLine(b: Uint8Array, pos: number, eol: number): boolean {
+export function isStandardLine(b: Uint8Array, pos: number, eol: number): boolean {
   return eol - pos > 19 && b[pos + 16] === SPACE && b[pos + 18] === SPACE && b[pos + 19] !== TAB && b[pos + 19] !== SPACE
 }
 
@@ -122,6 +137,18 @@ function isStandardLine(b: Uint8Array, pos: number, eol: number): boolean {
 function parseStandardLine(b: Uint8Array, pos: number, eol: number, c: Columns): number {
   const type = b[pos + 17]!
   if (!isTextType(type)) return -1
+  const start = hex16(b, pos)
+  if (Number.isNaN(start)) return parseLine(b, pos, eol, c)
+  const nameStart = pos + 19
+  // Module symbols end "\t[module]"; others end at the newline.
+  let nameEnd = eol
+  if (b[eol - 1] === 93) while (nameEnd > nameStart && b[nameEnd] !== TAB) nameEnd--
+  if (nameEnd === nameStart) nameEnd = eol
+  return pushSymbol(b, start, type, nameStart, nameEnd, eol, c)
+}
+
+/** The 16 hex digits at pos as a signed-interpretation Addr, or NaN. */
+export function hex16(b: Uint8Array, pos: number): Addr {
   let hi = 0
   let lo = 0
   let bad = 0
@@ -132,14 +159,9 @@ function parseStandardLine(b: Uint8Array, pos: number, eol: number, c: Columns):
     hi = hi * 16 + h
     lo = lo * 16 + l
   }
-  if (bad < 0) return parseLine(b, pos, eol, c)
+  if (bad < 0) return Number.NaN
   if (hi >= 0x80000000) hi -= 0x100000000
-  const nameStart = pos + 19
-  // Module symbols end "\t[module]"; others end at the newline.
-  let nameEnd = eol
-  if (b[eol - 1] === 93) while (nameEnd > nameStart && b[nameEnd] !== TAB) nameEnd--
-  if (nameEnd === nameStart) nameEnd = eol
-  return pushSymbol(b, hi * 4294967296 + lo, type, nameStart, nameEnd, eol, c)
+  return hi * 4294967296 + lo
 }
 
 /**
@@ -162,7 +184,7 @@ function parseLine(b: Uint8Array, pos: number, eol: number, c: Columns): number 
 }
 
 /** t T w W: the symbol names code. */
-function isTextType(type: number): boolean {
+export function isTextType(type: number): boolean {
   return type === 116 || type === 84 || type === 119 || type === 87
 }
 
@@ -227,14 +249,8 @@ function hexDigit(ch: number): number {
   return Number.NaN
 }
 
-/** Kernel symbols from a kallsyms file; undefined when it cannot be read or names no code. */
-export function loadKallsyms(path: string): Kallsyms | undefined {
-  let bytes: Uint8Array
-  try {
-    bytes = readFileSync(path)
-  } catch {
-    return undefined
-  }
+/** Kernel symbols parsed from kallsyms bytes; undefined when they name no code (kptr_restrict zeros). */
+export function parseKallsymsIfAny(bytes: Uint8Array): ParsedKallsyms | undefined {
   const k = parseKallsyms(bytes)
   return k.table.starts.length > 0 ? k : undefined // any row names a symbol; length would count runs
 }

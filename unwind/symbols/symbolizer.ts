@@ -130,10 +130,10 @@ export class Symbolizer {
     const k = this.kernelSymbols()
     if (!k) return out
     const at = addr + this.kallsymsShift
-    const i = k.table.find(at)
+    const i = k.find(at)
     if (i < 0) return out
-    out.symbol = k.table.name(i)
-    out.symOffset = at - k.table.starts[i]!
+    out.symbol = k.name(i)
+    out.symOffset = at - k.start(i)
     const mod = k.moduleOf(i)
     if (mod) out.dso = `[${mod}]`
     return out
