@@ -18,7 +18,10 @@ const NEWLINE = 10
 const LAST_SYMBOL_SPAN = 4096
 
 export class SortedKallsyms implements Kallsyms {
-  readonly refSymbols: Map<string, Addr>
+  private refs: Map<string, Addr> | undefined
+  private readonly ends = new Map<number, Addr>()
+  /** End of the final symbol (no module symbols after it), once found: its aliases are chosen differently. */
+  private finalEnd = Number.NaN
 
   private constructor(
     private readonly b: Buffer,
@@ -28,8 +31,10 @@ export class SortedKallsyms implements Kallsyms {
     private readonly modules: ParsedKallsyms | undefined,
     /** Lowest module symbol address (Infinity without modules). */
     private readonly modulesStart: Addr,
-  ) {
-    this.refSymbols = this.findRefSymbols()
+  ) {}
+
+  get refSymbols(): Map<string, Addr> {
+    return (this.refs ??= this.findRefSymbols())
   }
 
   /**
@@ -59,11 +64,24 @@ export class SortedKallsyms implements Kallsyms {
     const at = this.lastLineAtOrBelow(addr)
     const line = at < 0 ? -1 : this.textLineAtOrBefore(at)
     if (line < 0) return -1
-    const start = hex16(this.b, line)
-    const next = this.textLineAtOrAfter(this.lineStartAfter(at))
-    if (next >= 0) return addr < hex16(this.b, next) ? line : -1
-    if (this.modules) return line // the last core symbol ends where the modules start
-    return addr < start + LAST_SYMBOL_SPAN ? this.finalRunChoice(line, start) : -1
+    const end = this.endOf(line, at)
+    if (addr >= end) return -1
+    return end === this.finalEnd ? this.finalRunChoice(line, hex16(this.b, line)) : line
+  }
+
+  /**
+   * Where symbol `line` ends: the next text symbol's start (found from `at`, a line at or after
+   * it); remembered, since the walk may cross many data-symbol lines (CONFIG_KALLSYMS_ALL).
+   */
+  private endOf(line: number, at: number): Addr {
+    let end = this.ends.get(line)
+    if (end === undefined) {
+      const next = this.textLineAtOrAfter(this.lineStartAfter(at))
+      // Past the last core symbol: the modules' start, else 4 KiB past its own.
+      end = next >= 0 ? hex16(this.b, next) : this.modules ? this.modulesStart : (this.finalEnd = hex16(this.b, line) + LAST_SYMBOL_SPAN)
+      this.ends.set(line, end)
+    }
+    return end
   }
 
   name(symbol: number): string {
