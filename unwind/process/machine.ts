@@ -39,7 +39,8 @@ export class Machine {
    */
   kernelRefSymbol: { name: string; addr: Addr } | undefined
   private readonly spaces = new Map<number, AddressSpace>()
-  private readonly threads = new Map<number, ThreadInfo>()
+  /** pid 0 / tid 0 is the idle task, "swapper" in perf's output (machine__idle_thread), with no COMM record. */
+  private readonly threads = new Map<number, ThreadInfo>([[0, { pid: 0, comm: 'swapper' }]])
   /** BPF programs and trampolines: sorted [start, end) ranges with names. */
   readonly ksymbols: { start: Addr; end: Addr; name: string; type: number }[] = []
 
