@@ -3,10 +3,11 @@
  * the unwinding summary. Keyed like perf's default sort (comm, dso, sym); frames are interned so the
  * per-frame work is an id lookup plus a generation stamp to count each symbol once per sample.
  */
-import type { PipelineCounts, ProfileMeta, ResolvedSample } from './model.js'
+import type { PipelineCounts, ProfileMeta, ResolvedFrame, ResolvedSample } from './model.js'
 import { FrameTable, type FrameKey } from './frame-table.js'
 import type { WeightMode } from './call-tree.js'
 import { dsoShortName } from './frame-label.js'
+import { addrHex } from '../parsers/common/addr.js'
 
 export interface SymbolRow {
   /** Self weight / total weight × 100. */
@@ -60,6 +61,8 @@ export class SymbolAccumulator {
   readonly byComm = new Map<string, Map<number, Acc>>()
   totalWeight = 0
   private generation = 0
+  /** Row id of each interned unnamed frame (by ResolvedFrame.id). */
+  private readonly unnamed = new Map<number, number>()
 
   add(s: ResolvedSample, w: number): void {
     this.totalWeight += w
@@ -69,10 +72,11 @@ export class SymbolAccumulator {
       perFrame = new Map()
       this.byComm.set(s.comm, perFrame)
     }
-    const leaf = s.frames[0] ?? NO_FRAME
-    this.acc(perFrame, this.frames.intern(leaf)).self += w
-    for (const fr of s.frames.length > 0 ? s.frames : [NO_FRAME]) {
-      const a = this.acc(perFrame, this.frames.intern(fr))
+    const leaf = s.frames[0]
+    this.acc(perFrame, leaf ? this.idOf(leaf) : this.frames.intern(NO_FRAME)).self += w
+    if (s.frames.length === 0) this.acc(perFrame, this.frames.intern(NO_FRAME)).children += w
+    for (const fr of s.frames) {
+      const a = this.acc(perFrame, this.idOf(fr))
       if (a.stamp === this.generation) continue
       a.stamp = this.generation
       a.children += w
@@ -99,6 +103,20 @@ export class SymbolAccumulator {
       }
     }
     return rows
+  }
+
+  /**
+   * A frame's row. perf report lists code no symbol names by its address, one row each
+   * ("0x0000000000004e84", the address perf script prints), not as one [unknown] for the binary:
+   * a stripped binary's static functions would otherwise sum to a single row that tops the report.
+   */
+  private idOf(fr: ResolvedFrame): number {
+    if (fr.symbol !== undefined) return this.frames.intern(fr)
+    const cached = fr.id === undefined ? undefined : this.unnamed.get(fr.id)
+    if (cached !== undefined) return cached
+    const id = this.frames.intern({ symbol: `0x${(fr.addrHex ?? addrHex(fr.relAddr)).padStart(16, '0')}`, dso: fr.dso, kind: fr.kind, reliability: fr.reliability })
+    if (fr.id !== undefined) this.unnamed.set(fr.id, id)
+    return id
   }
 
   private acc(perFrame: Map<number, Acc>, id: number): Acc {
