@@ -865,6 +865,13 @@ describe('usage errors', () => {
     expectUsage(run(['script', join(REC, 'fp.data'), '--unwind', 'magic']), '--unwind magic', /^perf-orc: .*magic/)
   })
 
+  it('--inline is refused in one line; --no-inline, perf users\' habit, is accepted', () => {
+    expectUsage(run(['script', join(REC, 'fp.data'), '--inline']), '--inline', /^perf-orc: --inline: .*--no-inline/)
+    const r = run(['script', join(REC, 'fp.data'), '--symfs', join(ROOT, 'fixtures/symfs'), '--no-inline'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^fpdemo\s+\d+/)
+  })
+
   it('non-numeric --pid is one line, exit 1', () => {
     expectOneLineError(run(['script', join(REC, 'fp.data'), '--pid', 'abc']), '--pid abc', /--pid.*abc/)
   })

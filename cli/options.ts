@@ -33,7 +33,13 @@ export function withInput<T>(y: Argv<T>): Argv<T & InputArgs> {
     .option('event', { type: 'string', describe: 'only samples of this event' })
     .option('unwind', { type: 'string', choices: ['orc', 'fp'], default: 'orc', describe: 'how to walk captured user stacks (dwarf recordings)' })
     .option('cache', { type: 'boolean', default: true, describe: 'cache compiled unwind tables (--no-cache turns it off)' })
-    .option('max-stack', { type: 'number', default: 127, describe: 'deepest user stack to unwind, in frames (perf\'s default 127)' }) as Argv<T & InputArgs>
+    .option('max-stack', { type: 'number', default: 127, describe: 'deepest user stack to unwind, in frames (perf\'s default 127)' })
+    // perf users type --no-inline by habit: frames are always what `perf script --no-inline` prints.
+    .option('inline', { type: 'boolean', default: false, describe: 'inlined functions from debug info: not supported; --no-inline (the only mode) is accepted' })
+    .check((a) => {
+      if (a.inline === true) throw new Error('--inline: inlined functions are not shown; frames are what perf script --no-inline prints')
+      return true
+    }) as Argv<T & InputArgs>
 }
 
 export function inputPath(a: InputArgs): string {
