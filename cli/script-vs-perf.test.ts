@@ -227,6 +227,29 @@ describe('code that no file or JIT map names', () => {
   })
 })
 
+describe('perf-orc script names and unwinds Rust as perf does', () => {
+  for (const mangling of ['legacy', 'v0']) {
+    it(`a Rust program recorded now (${mangling} symbol mangling), frame pointers and dwarf`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'orc-script-'))
+      writeFileSync(join(dir, 'main.rs'), MAIN_RS)
+      // Legacy is rustc's default (naming it needs -Z unstable-options); v0 is asked for.
+      const v0 = mangling === 'v0' ? ['-C', 'symbol-mangling-version=v0'] : []
+      execFileSync('rustc', ['-O', '-g', '-C', 'force-frame-pointers=yes', ...v0, '-o', 'prog', 'main.rs'], { cwd: dir })
+      for (const callGraph of [['-g'], ['--call-graph', 'dwarf']]) {
+        const data = join(dir, 'perf.data')
+        execFileSync('perf', ['record', '-q', '--no-buildid-cache', '-F', '999', ...callGraph, '-o', data, '--', join(dir, 'prog')], { stdio: 'ignore' })
+        const orc = orcScript(['-i', data, '--no-cache'])
+        expect(orc.status).toBe(0)
+        expectSameOutput(orc.out, perfScript(['-i', data]))
+        // Demangled Rust paths with generics and closures, no hashes, no mangled leftovers.
+        expect(orc.out).toMatch(/ std::rt::lang_start::<\(\)>::\{closure#0\}\+0x| std::rt::lang_start::\{\{closure\}\}\+0x/)
+        expect(orc.out).toMatch(/ prog::inner::spin\+0x| main::inner::spin\+0x/)
+        expect(orc.out).not.toMatch(/ _(R|ZN)\w+\+0x/)
+      }
+    })
+  }
+})
+
 describe('kernel symbols', () => {
   it('are relocated like perf does when kallsyms come from another boot (KASLR)', () => {
     // Shift every kallsyms address by 2 MiB, as a reboot with KASLR would: the recording's
@@ -384,5 +407,30 @@ int main(void) {
   run((void (*)(void))anon);
   run((void (*)(void))mem);
   return 0;
+}
+`
+
+/** A HashMap of counts and a spin loop in a module, called from main: std's runtime on every stack. */
+const MAIN_RS = `
+use std::collections::HashMap;
+#[inline(never)]
+fn work<T: std::hash::Hash + Eq + Clone>(v: &[T]) -> usize {
+    let mut m = HashMap::new();
+    for x in v { *m.entry(x.clone()).or_insert(0usize) += 1; }
+    m.len()
+}
+mod inner {
+    #[inline(never)]
+    pub fn spin(n: u64) -> u64 {
+        let mut x = n;
+        for i in 0..2_000_000u64 { x = x.wrapping_mul(6364136223846793005).wrapping_add(i); }
+        x
+    }
+}
+fn main() {
+    let v: Vec<u64> = (0..1_500_000).map(|i| i % 1000).collect();
+    let mut s = 0;
+    for r in 0..4 { s += work(&v) + inner::spin(r) as usize; }
+    println!("{}", s);
 }
 `

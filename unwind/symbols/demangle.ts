@@ -4,7 +4,8 @@
  * Its package entry imports the .wasm as an ES module (a bundler convention Node 20 does not
  * support), so we instantiate the wasm ourselves and hand it to the package's JS glue, which is
  * imported statically so that the bundle holds it (no dynamic import at run time). C++ names are
- * then rewritten the way perf prints them (perf-style.ts); legacy Rust names already match perf's.
+ * then rewritten the way perf prints them (perf-style.ts); Rust names, legacy and v0, already match
+ * perf's (cli/script-vs-perf.test.ts compares both on a Rust program).
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
