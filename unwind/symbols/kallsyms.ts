@@ -129,7 +129,7 @@ for (let i = 0; i < 10; i++) HEX[48 + i] = i
 for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i
 
 /** "0123456789abcdef T name..." with the address 16 digits wide, as the kernel prints it. */
-export function isStandardLine(b: Uint8Array, pos: number, eol: number): boolean {
+function isStandardLine(b: Uint8Array, pos: number, eol: number): boolean {
   return eol - pos > 19 && b[pos + 16] === SPACE && b[pos + 18] === SPACE && b[pos + 19] !== TAB && b[pos + 19] !== SPACE
 }
 

@@ -11,10 +11,12 @@
  * address, except in the final run, where choose_best_symbol's order picks.
  */
 import type { Addr } from '../../parsers/common/addr.js'
-import { hex16, isStandardLine, isTextType, parseKallsymsIfAny, REF_SYMBOLS, type Kallsyms, type ParsedKallsyms } from './kallsyms.js'
+import { hex16, isTextType, parseKallsymsIfAny, REF_SYMBOLS, type Kallsyms, type ParsedKallsyms } from './kallsyms.js'
 import { SymbolTable } from './symbol-table.js'
 
 const NEWLINE = 10
+const SPACE = 32
+const TAB = 9
 const LAST_SYMBOL_SPAN = 4096
 
 export class SortedKallsyms implements Kallsyms {
@@ -22,6 +24,10 @@ export class SortedKallsyms implements Kallsyms {
   private readonly ends = new Map<number, Addr>()
   /** End of the final symbol (no module symbols after it), once found: its aliases are chosen differently. */
   private finalEnd = Number.NaN
+  /** The first core text line, once looked for. */
+  private first: number | undefined
+  /** The address readableLineAtOrAfter found. */
+  private probeAddr = 0
 
   private constructor(
     private readonly b: Buffer,
@@ -47,7 +53,7 @@ export class SortedKallsyms implements Kallsyms {
     const probe = new SortedKallsyms(b, coreEnd, undefined, Number.POSITIVE_INFINITY)
     const first = probe.textLineAtOrAfter(0)
     const last = probe.textLineAtOrBefore(probe.lineStartBefore(coreEnd))
-    if (first < 0 || last < 0 || hex16(b, first) === 0) return undefined
+    if (first < 0 || last < 0) return undefined // no text symbol, or only zeroed addresses (kptr_restrict)
     if (coreEnd === b.length) return probe
     const modules = parseKallsymsIfAny(b.subarray(coreEnd))
     if (!modules) return probe
@@ -112,21 +118,27 @@ export class SortedKallsyms implements Kallsyms {
 
   /** Start of the last core line whose address is <= addr, or -1 (binary search over the bytes). */
   private lastLineAtOrBelow(addr: Addr): number {
-    let lo = this.textLineAtOrAfter(0)
-    if (lo < 0 || hex16(this.b, lo) > addr) return -1
+    let lo = (this.first ??= this.textLineAtOrAfter(0))
+    if (lo < 0 || this.addrAt(lo) > addr) return -1
     let hi = this.coreEnd // every line starting at or after hi is above addr
     for (;;) {
-      let probe = this.validLineAtOrAfter(this.lineStartAfter((lo + hi) >>> 1), hi)
-      if (probe < 0) probe = this.validLineAtOrAfter(this.lineStartAfter(lo), hi)
+      let probe = this.readableLineAtOrAfter(this.lineStartAfter((lo + hi) >>> 1), hi)
+      if (probe < 0) probe = this.readableLineAtOrAfter(this.lineStartAfter(lo), hi)
       if (probe < 0) return lo
-      if (hex16(this.b, probe) <= addr) lo = probe
+      if (this.probeAddr <= addr) lo = probe
       else hi = probe
     }
   }
 
-  /** The first line at or after `from` (a line start) and before `end` with a readable address, or -1. */
-  private validLineAtOrAfter(from: number, end: number): number {
-    for (let l = from; l < end; l = this.lineStartAfter(l)) if (this.isReadable(l)) return l
+  /**
+   * The first line at or after `from` (a line start) and before `end` with a readable address, or
+   * -1; its address is left in probeAddr.
+   */
+  private readableLineAtOrAfter(from: number, end: number): number {
+    for (let l = from; l < end; l = this.lineStartAfter(l)) {
+      this.probeAddr = this.addrAt(l)
+      if (!Number.isNaN(this.probeAddr)) return l
+    }
     return -1
   }
 
@@ -142,13 +154,22 @@ export class SortedKallsyms implements Kallsyms {
     return -1
   }
 
-  private isReadable(line: number): boolean {
-    return isStandardLine(this.b, line, this.eol(line)) && !Number.isNaN(hex16(this.b, line))
+  /**
+   * The address of a line in the kernel's layout ("%016lx %c %s", isStandardLine's test without
+   * looking for the line's end), or NaN for any other line.
+   */
+  private addrAt(line: number): Addr {
+    const b = this.b
+    if (line + 20 > this.coreEnd || b[line + 16] !== SPACE || b[line + 18] !== SPACE) return Number.NaN
+    const c = b[line + 19]
+    if (c === SPACE || c === TAB || c === NEWLINE) return Number.NaN
+    return hex16(b, line)
   }
 
   /** A line parseKallsyms keeps: a text symbol with a non-zero address. */
   private isText(line: number): boolean {
-    return this.isReadable(line) && isTextType(this.b[line + 17]!) && hex16(this.b, line) !== 0
+    const a = this.addrAt(line)
+    return !Number.isNaN(a) && a !== 0 && isTextType(this.b[line + 17]!)
   }
 
   private eol(line: number): number {
@@ -168,17 +189,21 @@ export class SortedKallsyms implements Kallsyms {
     return this.b.lastIndexOf(NEWLINE, line - 2) + 1
   }
 
-  /** perf's reference symbols in the core lines (the last listed wins), then the modules'. */
+  /**
+   * perf's reference symbols in the core lines, then the modules' (parseKallsyms keeps the last
+   * listed of a name; the core kernel lists each once, at its start, so the first found is it).
+   */
   private findRefSymbols(): Map<string, Addr> {
     const refs = new Map<string, Addr>()
     for (const name of REF_SYMBOLS) {
       const needle = ` ${name}\n`
-      let last: Addr | undefined
       for (let at = this.b.indexOf(needle); at >= 0 && at < this.coreEnd; at = this.b.indexOf(needle, at + 1)) {
         const line = at - 18
-        if (line >= 0 && (line === 0 || this.b[line - 1] === NEWLINE) && this.isText(line)) last = hex16(this.b, line)
+        if (line >= 0 && (line === 0 || this.b[line - 1] === NEWLINE) && this.isText(line)) {
+          refs.set(name, this.addrAt(line))
+          break
+        }
       }
-      if (last !== undefined) refs.set(name, last)
     }
     for (const [name, addr] of this.modules?.refSymbols ?? []) refs.set(name, addr)
     return refs
