@@ -79,8 +79,9 @@ export class Dso {
    * Synthesized "name@plt" stubs (perf's dso__synthesize_plt_symbols), looked up before the ELF
    * symbols inside the stubs' section. perf sizes the ELF symbols before it adds the stubs, so a
    * size-0 `_init` just before .plt spans the stubs too, and perf's answer is whichever of the two
-   * its rb-tree search meets first. In practice that is the stub: every PLT frame perf printed for
-   * node, libpython, libstdc++ and a three-stub test program (32 of 32) is named "<symbol>@plt".
+   * its rb-tree search meets first. In practice that is the stub: perf named all 32 PLT frames of
+   * node, libstdc++ and libpython it printed "<symbol>@plt", and all but one stub of a C++ test
+   * program (cli/script-vs-perf.test.ts allows that one difference).
    */
   get pltSymbols(): SymbolTable {
     if (!this.plt) this.plt = new SymbolTable(this.elf ? pltSymbols(this.elf) : [])

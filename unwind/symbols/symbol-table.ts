@@ -2,9 +2,9 @@
  * A sorted, immutable symbol table: parallel arrays, binary search for the rightmost start <= addr.
  * Zero-size symbols extend to the next symbol's start (perf's symbols__fixup_end), so a label in
  * hand-written assembly still names the code after it. Where such a stretched label lies inside a
- * sized function, the function names the address: perf's rb-tree search meets the function first
- * (it was inserted before the label that follows it), as for V8's construct_stub_create_deopt_addr
- * inside Builtins_JSConstructStubGeneric.
+ * sized function, the function names the address, as perf's rb-tree search answers (seen for
+ * V8's construct_stub_create_deopt_addr inside Builtins_JSConstructStubGeneric, and for a label
+ * in a test program: cli/script-vs-perf.test.ts).
  *
  * Built either from RawSymbol objects (kallsyms, perf maps, PLT stubs) or from columns
  * (SymbolColumns: typed arrays plus a name accessor, what ElfSymbolColumns gives): there no object
