@@ -176,10 +176,12 @@ describe('perf-orc script names C++ code as perf does', () => {
     })
     expect(differ.slice(0, 1)).toEqual([])
     const count = (re: RegExp): number => [...orc.out.matchAll(re)].length
-    // Stubs of the program: C names and demangled C++ operators, as perf prints them.
-    expect(count(/ memcpy@plt\+0x0 \(.*\/prog\)$/gm)).toBeGreaterThan(3)
-    expect(count(/ strlen@plt\+0x0 \(.*\/prog\)$/gm)).toBeGreaterThan(3)
-    expect(count(/ operator delete\[\]@plt\+0x0 \(.*\/prog\)$/gm)).toBeGreaterThan(3)
+    // The comparison met the program's stubs (a stub is one jmp, so samples there are few: ~2% of
+    // them), with C names and demangled C++ operators, as perf prints them.
+    expect(count(/ \S[^\n]*@plt\+0x0 \(.*\/prog\)$/gm)).toBeGreaterThanOrEqual(10)
+    expect(orc.out).toMatch(/ (memcpy|strlen)@plt\+0x0 \(.*\/prog\)$/m)
+    expect(orc.out).toMatch(/ operator (new|delete)\[\]@plt\+0x0 \(.*\/prog\)$/m)
+    expect(orc.out).not.toMatch(/ _Z\w+@plt/)
     // spin_mid is a global label inside spin: samples past it still name spin.
     const labelAt = symbolValue(join(dir, 'prog'), 'spin_mid') - symbolValue(join(dir, 'prog'), 'spin')
     expect(labelAt).toBeGreaterThan(0)
