@@ -119,15 +119,18 @@ describe('perf-orc report', () => {
     const py = 'import json\nd = [{"a": i, "b": str(i) * 5, "c": [i, i + 1]} for i in range(100000)]\nfor _ in range(8): json.dumps(d)'
     const rec = spawnSync('perf', ['record', '-q', '--no-buildid-cache', '-F', '1999', '-o', data, '--', '/usr/bin/python3', '-c', py])
     expect(rec.status).toBe(0)
-    const perf = spawnSync('perf', ['report', '-i', data, '--no-children', '--stdio', '-g', 'none', '--percent-limit', '1'], { encoding: 'utf8' })
+    const perf = spawnSync('perf', ['report', '-i', data, '--no-children', '--stdio', '-g', 'none'], { encoding: 'utf8' })
     const ours = spawnSync('node', [CLI, 'report', '-i', data], { encoding: 'utf8' })
     expect(ours.status).toBe(0)
     // "  12.34%  comm  dso  [.] symbol" of the self table, as a set: perf and we break ties differently.
     const rows = (text: string, limit: number): string[] =>
       [...text.matchAll(/^ +([\d.]+)% +(\S+) +(\S+) +\[[.k]\] (.+)$/gm)].filter((m) => Number(m[1]) >= limit).map((m) => `${m[1]} ${m[2]} ${m[3]} ${m[4]}`)
-    const theirs = rows(perf.stdout, 1)
-    expect(theirs.some((r) => / 0x[0-9a-f]{16}$/.test(r))).toBe(true)
-    expect(rows(ours.stdout.split('# Children')[0]!, 1).sort()).toEqual(theirs.sort())
+    // 0.8%: the unnamed addresses' shares move with the time page faults take (1.2-3.2% seen), and
+    // the rows above it (~30) stay within the 50 a report table lists.
+    const theirs = rows(perf.stdout, 0.8)
+    expect(theirs.filter((r) => / 0x[0-9a-f]{16}$/.test(r)).length).toBeGreaterThan(0)
+    const mine = rows(ours.stdout.split('# Children')[0]!, 0.8)
+    expect({ onlyOurs: mine.filter((r) => !theirs.includes(r)), onlyPerf: theirs.filter((r) => !mine.includes(r)) }).toEqual({ onlyOurs: [], onlyPerf: [] })
   })
 
   it('reads ./perf.data when no file is named', () => {

@@ -60,10 +60,15 @@ export class Machine {
     }
   }
 
+  /**
+   * A thread no COMM or FORK record announced is ":tid", even inside a known process: perf's
+   * thread__new does not take the leader's comm. (A sample of a thread already detached from its
+   * pid while exiting has tid -1 and its process's pid: perf prints it ":-1".)
+   */
   thread(tid: number, pid: number): ThreadInfo {
     let t = this.threads.get(tid)
     if (!t) {
-      t = { pid, comm: this.threads.get(pid)?.comm ?? ':' + tid }
+      t = { pid, comm: ':' + tid }
       this.threads.set(tid, t)
     }
     return t
