@@ -67,13 +67,44 @@ export function compileBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {}):
     lists.push(df)
     sources.push('debug_frame')
   }
-  if (lists.length > 0) return { table: compileFdes(withPltFdes(elf, selectFdes(lists, stats), stats), stats), stats, sources }
+  if (lists.length > 0) {
+    const table = compileFdes(withPltFdes(elf, selectFdes(lists, stats), stats), stats)
+    markGoAsyncPreempt(elf, table)
+    return { table, stats, sources }
+  }
   const sf = elf.section('.sframe')
   const sfBytes = sf && elf.sectionData(sf)
   if (sf !== undefined && sfBytes !== undefined && sfBytes.byteLength > 0) {
     return { table: compileSframe(parseSframe(sfBytes, sf.addr), stats), stats, sources: ['sframe'] }
   }
   return { table: emptyTable(), stats, sources }
+}
+
+/** Go's asynchronous-preemption entry, under its ABI0 name (Go 1.17+) and its plain one. */
+const GO_ASYNC_PREEMPT = new Set(['runtime.asyncPreempt.abi0', 'runtime.asyncPreempt'])
+const STT_FUNC = 2
+const SIGNAL_BIT = 8
+
+/**
+ * Go's signal handler preempts a goroutine by making it "call" runtime.asyncPreempt: it pushes
+ * the interrupted pc as a return address. That pc is exact, not a call site, so asyncPreempt's
+ * entries are marked as signal frames (the kernel's orc->signal): its caller is then looked up at
+ * that pc, not at pc - 1, as Go's own traceback does (funcID_asyncPreempt). Otherwise a goroutine
+ * preempted at the first instruction of a CFA row unwinds with the previous row, or in the
+ * function before it (seen in CI: a guessed frame below asyncPreempt, then guesses to the root).
+ */
+function markGoAsyncPreempt(elf: ElfFile, table: OrcTable): void {
+  if (!elf.section('.go.buildinfo')) return
+  const cols = elf.symbolColumns('symtab')
+  if (!cols) return
+  for (let i = 0; i < cols.count; i++) {
+    if (cols.type(i) !== STT_FUNC || !GO_ASYNC_PREEMPT.has(cols.name(i))) continue
+    const start = cols.value[i]!
+    const end = start + cols.size[i]!
+    for (let k = Math.max(0, table.find(start)); k < table.length && table.ips[k]! < end; k++) {
+      if (table.ips[k]! >= start) table.typeSignal[k] = table.typeSignal[k]! | SIGNAL_BIT
+    }
+  }
 }
 
 /** `accepted` plus the synthesized PLT FDEs (plt-cfi.ts) that no real FDE overlaps, by address. */
