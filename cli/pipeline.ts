@@ -53,7 +53,7 @@ export interface PipelineResult {
  */
 function kernelSymbols(opts: InputOptions, file: PerfFile, diag: Diagnostics): Kallsyms | undefined {
   if (opts.kallsyms) {
-    const k = loadKallsyms(opts.kallsyms, opts.kallsyms === '/proc/kallsyms')
+    const k = loadKallsyms(opts.kallsyms, false)
     if (!k) diag.warnOnce('kallsyms', `${opts.kallsyms}: no usable kernel symbols`)
     return k
   }

@@ -7,7 +7,11 @@ import { readFileSync } from 'node:fs'
 import { parseKallsymsIfAny, type Kallsyms } from './kallsyms.js'
 import { SortedKallsyms } from './sorted-kallsyms.js'
 
-/** Kernel symbols from a kallsyms file; undefined when it cannot be read or names no code. */
+/**
+ * Kernel symbols from a kallsyms file; undefined when it cannot be read or names no code.
+ * `kernelPrinted`: the caller knows the file is a copy of the kernel's output (perf's build-id
+ * cache); /proc/kallsyms is known to be.
+ */
 export function loadKallsyms(path: string, kernelPrinted: boolean): Kallsyms | undefined {
   let bytes: Buffer
   try {
@@ -15,5 +19,5 @@ export function loadKallsyms(path: string, kernelPrinted: boolean): Kallsyms | u
   } catch {
     return undefined
   }
-  return (kernelPrinted ? SortedKallsyms.over(bytes) : undefined) ?? parseKallsymsIfAny(bytes)
+  return (kernelPrinted || path === '/proc/kallsyms' ? SortedKallsyms.over(bytes) : undefined) ?? parseKallsymsIfAny(bytes)
 }

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { parseAddrHex } from '../../parsers/common/addr.js'
 import { parseKallsyms } from './kallsyms.js'
+import { KERNEL_ORDERED_LINES } from './testdata/kallsyms-lines.js'
 
 const TEXT = [
-  'ffffffff81000000 T srso_alias_untrain_ret',
-  'ffffffff81000000 T _stext',
-  'ffffffff81000000 T _text',
-  'ffffffff81001000 t helper',
-  'ffffffff81002000 D some_data',
-  'ffffffff812fc970 T __ia32_sys_rt_sigreturn',
-  'ffffffff812fc970 T __x64_sys_rt_sigreturn',
+  ...KERNEL_ORDERED_LINES,
   'ffffffffc0a01000 t kvm_vcpu_block\t[kvm]',
   'ffffffff81003000 W weak_fn', // out of order: sorted on load
   '0000000000000000 T hidden_by_kptr_restrict',

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { parseAddrHex } from '../../parsers/common/addr.js'
 import { parseKallsyms, type Kallsyms } from './kallsyms.js'
 import { SortedKallsyms } from './sorted-kallsyms.js'
+import { KERNEL_ORDERED_LINES } from './testdata/kallsyms-lines.js'
 
 /** What a lookup says: "name+start [module]" or "-". */
 function answer(k: Kallsyms, addr: number): string {
@@ -59,13 +60,7 @@ describe('SortedKallsyms', () => {
 
   it('keeps perf\'s rules at the edges: data lines, aliases, the final run, no trailing newline', () => {
     const text = [
-      'ffffffff81000000 T srso_alias_untrain_ret',
-      'ffffffff81000000 T _stext',
-      'ffffffff81000000 T _text',
-      'ffffffff81001000 t helper',
-      'ffffffff81002000 D some_data',
-      'ffffffff812fc970 T __ia32_sys_rt_sigreturn',
-      'ffffffff812fc970 t __x64_sys_rt_sigreturn',
+      ...KERNEL_ORDERED_LINES,
       'ffffffff81400000 r rodata_thing',
       'ffffffff81500000 w __last_weak',
       'ffffffff81500000 T last_global',
