@@ -38,4 +38,14 @@ describe('ElfFile on the system libc', () => {
     new DataView(huge.buffer).setUint16(60, 0xffff, true)
     expect(() => ElfFile.parse(huge, 'huge')).toThrow(/table .* does not fit the file/)
   })
+
+  it('reads no build-id, and does not run past the note, when its size field is damaged', () => {
+    const note = elf.sections.find((s) => s.name === '.note.gnu.build-id')!
+    // 0xfffffffd..0xffffffff once wrapped to 0 when rounded up with 32-bit arithmetic.
+    for (const descsz of [0xfffffffd, 0xfffffffe, 0xffffffff, 0x10000]) {
+      const damaged = new Uint8Array(bytes)
+      new DataView(damaged.buffer).setUint32(note.offset + 4, descsz, true)
+      expect(ElfFile.parse(damaged, 'damaged').buildId).toBeUndefined()
+    }
+  })
 })

@@ -259,7 +259,7 @@ export class ElfFile {
     if (!s || s.size < 5) return undefined
     const data = this.sectionData(s)
     const file = cstring(data, 0)
-    const crcOff = (file.length + 4) & ~3
+    const crcOff = align4(file.length + 1)
     if (crcOff + 4 > data.length) return undefined
     return { file, crc: viewOf(data).getUint32(crcOff, true) }
   }
@@ -344,9 +344,9 @@ function findBuildIdNote(data: Uint8Array): string | undefined {
     const descsz = v.getUint32(p + 4, true)
     const type = v.getUint32(p + 8, true)
     const nameOff = p + 12
-    const descOff = nameOff + ((namesz + 3) & ~3)
-    const next = descOff + ((descsz + 3) & ~3)
-    if (next > end || next <= p) return undefined
+    const descOff = nameOff + align4(namesz)
+    const next = descOff + align4(descsz)
+    if (next > end) return undefined
     if (type === 3 && namesz === 4 && v.getUint32(nameOff, true) === 0x00554e47 /* "GNU\0" */) {
       let hex = ''
       for (let i = 0; i < descsz; i++) hex += data[descOff + i]!.toString(16).padStart(2, '0')
@@ -355,4 +355,13 @@ function findBuildIdNote(data: Uint8Array): string | undefined {
     p = next
   }
   return undefined
+}
+
+/**
+ * A note field's size rounded up to 4 bytes. Not `(n + 3) & ~3`: JavaScript's bit operators work
+ * on 32 bits, so a damaged size of 0xfffffffd.. 0xffffffff would wrap to 0 and let the reader run
+ * past the note.
+ */
+function align4(n: number): number {
+  return n + ((4 - (n % 4)) % 4)
 }
