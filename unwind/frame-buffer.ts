@@ -46,12 +46,18 @@ export const WalkStatus = {
   BAD_ENTRY: 9,
   /** The CFA comes from DX/DI/R10/R13/AX but no full regs are known (get_reg fails). */
   MISSING_REG: 10,
+  /**
+   * Kernel walks: a return address outside the kernel's text and module area (perf_callchain_kernel
+   * stops where __kernel_text_address fails). Not rooted: a stack ends at user regs or an
+   * END_OF_STACK entry, and such an address is what reading a wrong slot finds.
+   */
+  NOT_KERNEL_TEXT: 11,
 } as const
 export type WalkStatusNum = (typeof WalkStatus)[keyof typeof WalkStatus]
 
 export const WALK_STATUS_NAMES: readonly string[] = [
   'none', 'end-of-stack', 'truncated', 'wrong-direction', 'bad-read', 'undefined', 'depth-limit',
-  'no-progress', 'zero-ra', 'bad-entry', 'missing-reg',
+  'no-progress', 'zero-ra', 'bad-entry', 'missing-reg', 'not-kernel-text',
 ]
 
 /** The walk reached the root. A zero return address counts: it is how FP chains and perf end. */

@@ -357,12 +357,28 @@ describe('unwindOrc: ends and limits', () => {
     expect(unwindOrc(regs(0x1010, S, 0), st.memory(), userLookup(t), out, { userSpace: true, maxDepth: 10 })).toBe(WalkStatus.DEPTH_LIMIT)
     expect(out.length).toBe(10)
   })
-  it('kernel mode: a user address as return address ends the walk (not kernel text)', () => {
-    const st = new StackImage(KS, 0x100).put(KS, 0x401000)
+  it.each([
+    ['a user address', 0x401000],
+    ['a direct-map pointer', parseAddrHex('ffff888012345000')],
+    ['a stack address', KS + 0x40],
+    ['a non-canonical value', parseAddrHex('9fec000000000000')],
+    ['the vsyscall page', parseAddrHex('ffffffffff600000')],
+  ])('kernel mode: %s as return address ends the walk, unrooted (not kernel text)', (_what, ra) => {
+    const st = new StackImage(KS, 0x100).put(KS, ra)
     const t = table([[0, call(R.SP, 8)], [0x100, UND]])
     const out = new FrameBuffer()
-    expect(unwindOrc(regs(K + 0x10, KS, 0), st.memory(), new ListLookup().add(K, K + 0x100, t, K), out)).toBe(WalkStatus.ZERO_RA)
+    expect(unwindOrc(regs(K + 0x10, KS, 0), st.memory(), new ListLookup().add(K, K + 0x100, t, K), out)).toBe(WalkStatus.NOT_KERNEL_TEXT)
     expect(frames(out)).toEqual([K + 0x10])
+    expect(out.rooted).toBe(false)
+  })
+  it('kernel mode: module-area return addresses are followed', () => {
+    const M = parseAddrHex('ffffffffc0a00000')
+    const st = new StackImage(KS, 0x100).put(KS, M + 0x11).put(KS + 8, 0)
+    const t = table([[0, call(R.SP, 8)], [0x100, UND]])
+    const lk = new ListLookup().add(K, K + 0x100, t, K).add(M, M + 0x100, t, M)
+    const out = new FrameBuffer()
+    expect(unwindOrc(regs(K + 0x10, KS, 0), st.memory(), lk, out)).toBe(WalkStatus.ZERO_RA)
+    expect(frames(out)).toEqual([K + 0x10, M + 0x11])
   })
 })
 

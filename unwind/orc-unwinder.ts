@@ -146,7 +146,7 @@ export function unwindOrc(
     if (!W.userSpace && W.regsKind !== SRC_NONE && inUserMode(W, mem)) return finish(out, WalkStatus.END_OF_STACK)
     // perf_callchain_kernel: addr = unwind_get_return_address(&state); if (!addr) return;
     if (W.ip === 0) return finish(out, WalkStatus.ZERO_RA)
-    if (!W.userSpace && W.ip >= 0) return finish(out, WalkStatus.ZERO_RA) // !__kernel_text_address
+    if (!W.userSpace && !inKernelTextArea(W.ip)) return finish(out, WalkStatus.NOT_KERNEL_TEXT) // !__kernel_text_address
     if (skipping) {
       if (!passedSkip(W, mem, skip!)) {
         out.skipped++
@@ -156,6 +156,17 @@ export function unwindOrc(
     }
     out.push(W.ip, W.rel, W.sp, W.signal ? 1 : 0)
   }
+}
+
+/**
+ * x86-64's kernel text mapping and module area, [0xffffffff80000000, 0xffffffffff000000) as signed
+ * Addr values: the only places kernel code (vmlinux, modules, BPF programs, trampolines) runs
+ * from. Offline there is no __kernel_text_address; this range is its superset that needs no
+ * symbols, and it rejects user addresses, the direct map, vmalloc'd stacks and non-canonical
+ * values.
+ */
+function inKernelTextArea(ip: Addr): boolean {
+  return ip >= -0x80000000 && ip < -0x1000000
 }
 
 function finish(out: FrameBuffer, status: WalkStatusNum): WalkStatusNum {
