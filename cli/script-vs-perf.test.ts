@@ -276,6 +276,31 @@ describe('perf-orc script agrees with perf script on dwarf recordings', () => {
   })
 })
 
+describe('where perf stops after the first frame, we unwind to _start', () => {
+  // Same program twice: linked statically (perf 6.1 prints only the leaf of ~95% of its
+  // samples), and built with its own code's CFI in .debug_frame only (perf stops where the
+  // program's code begins). Both keep full CFI, so our frames are reliable, none guessed.
+  for (const build of [['-static'], ['-fno-asynchronous-unwind-tables', '-fno-unwind-tables']]) {
+    it(`gcc ${build.join(' ')}: perf's frames begin ours, and ours reach _start`, () => {
+      const dir = programDir({ 'qsort.c': QSORT_C })
+      execFileSync('gcc', ['-O2', '-g', '-fomit-frame-pointer', ...build, '-o', 'prog', 'qsort.c'], { cwd: dir })
+      const { orc, perf } = bothScripts(record(dir, ['-F', '1999', '--call-graph', 'dwarf'], [join(dir, 'prog')]), ['--no-cache'])
+      const ours = samples(orc)
+      const theirs = samples(perf)
+      expect(ours.length).toBe(theirs.length)
+      const notPrefix = theirs.findIndex((t, i) => !`${ours[i]}\n`.startsWith(`${t}\n`))
+      expect(notPrefix < 0 ? '' : `sample ${notPrefix}:\n${ours[notPrefix]}\n--- perf:\n${theirs[notPrefix]}`).toBe('')
+      const rooted = ours.filter((o) => / _start\+0x[0-9a-f]+ \(.*\/prog\)$/.test(o)).length
+      expect(rooted).toBeGreaterThan(0.95 * ours.length)
+      const perfRooted = theirs.filter((t) => / _start\+0x/.test(t)).length
+      expect(perfRooted).toBeLessThan(0.5 * theirs.length)
+      expect(orc).not.toMatch(/^\s+[0-9a-f]+ \? /m)
+      // A static binary's .plt holds ifunc slots; perf synthesizes no "name@plt" stubs there.
+      expect(orc).not.toMatch(/ @plt\+0x[0-9a-f]+ \(.*\/prog\)$/m)
+    })
+  }
+})
+
 const VDSO_C = `
 #include <stdio.h>
 #include <time.h>
@@ -427,5 +452,29 @@ fn main() {
     let mut s = 0;
     for r in 0..4 { s += work(&v) + inner::spin(r) as usize; }
     println!("{}", s);
+}
+`
+
+const QSORT_C = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+__attribute__((noinline)) static long step(int n) {
+  int *v = malloc(n * sizeof *v);
+  for (int i = 0; i < n; i++) v[i] = (i * 7919) % n;
+  qsort(v, n, sizeof *v, cmp);
+  long s = 0;
+  for (int i = 0; i < n; i++) s += v[i];
+  free(v);
+  char buf[64];
+  snprintf(buf, sizeof buf, "%ld", s);
+  return s + strlen(buf);
+}
+int main(void) {
+  long s = 0;
+  for (int i = 0; i < 400; i++) s += step(20000 + i);
+  printf("%ld\\n", s);
+  return 0;
 }
 `

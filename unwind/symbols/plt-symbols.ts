@@ -11,14 +11,18 @@ const X86_64_PLT_HEADER = 16
 const STB_GLOBAL = 1
 
 export function pltSymbols(elf: ElfFile): RawSymbol[] {
+  // perf synthesizes stubs only in binaries with a .dynsym. A static binary's .plt holds IRELATIVE
+  // slots (ifunc calls, no 16-byte header) and perf names that code by the ELF symbols around it
+  // (`_init+0x38`), so no stubs here either.
+  const dynsym = elf.sections.find((s) => s.type === SHT_DYNSYM)
+  if (dynsym === undefined) return []
   const rela = elf.section('.rela.plt')
   const sec = elf.section('.plt.sec')
   const plt = sec ?? elf.section('.plt')
   if (!rela || !plt) return []
   // Read .rela.plt by its own index: its sh_info names .got.plt or 0 depending on the linker.
   const relocs = elf.relocationsAt(rela.index)
-  const symtab = elf.sections[rela.link]
-  const syms = symtab ?? elf.sections.find((s) => s.type === SHT_DYNSYM)
+  const syms = elf.sections[rela.link] ?? dynsym
   let addr = plt.addr + (sec ? 0 : X86_64_PLT_HEADER)
   const end = plt.addr + plt.size
   const out: RawSymbol[] = []
