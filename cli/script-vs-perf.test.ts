@@ -164,6 +164,18 @@ describe('perf-orc script names C++ code as perf does', () => {
     expect(orc).not.toMatch(/ _Z\w+\+0x/)
   })
 
+  it('of aliases at one address, perf keeps the longest demangled name (operator new[] over my_alloc)', () => {
+    // Three global, sized aliases: my_alloc, _Znwm, _Znam. As stored, my_alloc has the fewest
+    // leading underscores and would win; perf compares the demangled names, where the three tie
+    // on underscores and "operator new[]" is the longest (chromium's _Znwm/_Znam alias the same way).
+    const dir = programDir({ 'alias.cc': ALIAS_CC })
+    execFileSync('g++', ['-O1', '-fno-omit-frame-pointer', '-o', 'prog', 'alias.cc'], { cwd: dir })
+    const { orc, perf } = bothScripts(record(dir, ['-F', '2999', '-g'], [join(dir, 'prog')]))
+    expectSameOutput(orc, perf)
+    expect([...orc.matchAll(/ operator new\[\]\+0x[0-9a-f]+ \(.*\/prog\)$/gm)].length).toBeGreaterThan(50)
+    expect(orc).not.toMatch(/ my_alloc\+/)
+  })
+
   it('PLT stubs are "<symbol>@plt", demangled; a label inside a sized function is the function', () => {
     const dir = programDir({ 'plt.cc': PLT_CC })
     execFileSync('g++', ['-O1', '-fno-builtin', '-fno-omit-frame-pointer', '-o', 'prog', 'plt.cc'], { cwd: dir })
@@ -476,5 +488,33 @@ int main(void) {
   for (int i = 0; i < 400; i++) s += step(20000 + i);
   printf("%ld\\n", s);
   return 0;
+}
+`
+
+const ALIAS_CC = `
+#include <cstdlib>
+#include <cstdio>
+#include <new>
+extern "C" __attribute__((noinline)) void *my_alloc(std::size_t n) {
+  volatile unsigned long spin = 0;
+  for (int i = 0; i < 2000; i++) spin += i * n;
+  return std::malloc(n + (spin & 1));
+}
+void *operator new(std::size_t n) __attribute__((alias("my_alloc")));
+void *operator new[](std::size_t n) __attribute__((alias("my_alloc")));
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+int main() {
+  long s = 0;
+  for (int i = 0; i < 200000; i++) {
+    char *a = new char[16 + (i & 7)];
+    int *b = new int(i);
+    s += a[0] + *b;
+    delete[] a;
+    delete b;
+  }
+  std::printf("%ld\\n", s);
 }
 `

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { ElfFile, PF_X, PT_LOAD, STT_FUNC, STT_GNU_IFUNC, SHT_NOBITS, type ElfSymbolColumns } from '../../parsers/elf/elf-file.js'
 import type { Diagnostics } from '../diagnostics.js'
 import type { Mapping } from '../process/address-space.js'
+import { demangle } from './demangle.js'
 import { SymbolTable } from './symbol-table.js'
 import { pltSymbols } from './plt-symbols.js'
 import { findVdsoImage } from './vdso.js'
@@ -169,6 +170,7 @@ export class Dso {
     return new SymbolTable(
       { count: c.count, start: c.value, size: c.size, bind, name: (i) => c.name(i), nameEmpty: (i) => c.nameEmpty(i), nameShape: (i) => c.nameShape(i) },
       rows.subarray(0, n),
+      demangle,
     )
   }
 

@@ -58,8 +58,16 @@ export class SymbolTable {
   private readonly nameCache: (string | undefined)[] = []
   private distinctCount = -1
 
-  /** `rows`, when given, are the column rows to use, none of them with an empty name. */
-  constructor(symbols: RawSymbol[] | SymbolColumns, rows?: Uint32Array) {
+  /**
+   * `rows`, when given, are the column rows to use, none of them with an empty name. `printed`
+   * turns a name into the one printed (demangling): perf breaks ties between aliases on the
+   * names it prints.
+   */
+  constructor(
+    symbols: RawSymbol[] | SymbolColumns,
+    rows?: Uint32Array,
+    private readonly printed?: (name: string) => string,
+  ) {
     this.cols = Array.isArray(symbols) ? rawColumns(symbols) : symbols
     this.rows = sortedRows(this.cols, rows)
     const n = this.rows.length
@@ -171,7 +179,7 @@ export class SymbolTable {
     let first = last
     while (first > 0 && starts[first - 1] === starts[last]) first--
     let keep = this.rows[first]!
-    for (let i = first + 1; i <= last; i++) if (better(this.cols, this.rows[i]!, keep)) keep = this.rows[i]!
+    for (let i = first + 1; i <= last; i++) if (better(this.cols, this.rows[i]!, keep, this.printed)) keep = this.rows[i]!
     return keep
   }
 }
@@ -262,8 +270,11 @@ const STB_WEAK = 2
  * perf's choose_best_symbol (tools/perf/util/symbol.c), so names match perf script: prefer a
  * sized symbol, then non-weak, then global, then fewer leading underscores, then the longer name;
  * on a full tie the first one stays. Names are decoded only when everything before them ties.
+ * perf demangles names as it loads them (dso__load_sym), before it picks among aliases, so the
+ * underscores and lengths compared are those of the printed names: chromium's _Znwm and _Znam
+ * tie as mangled names, and perf prints "operator new[]", the longer one.
  */
-function better(cols: SymbolColumns, b: number, a: number): boolean {
+function better(cols: SymbolColumns, b: number, a: number, printed?: (name: string) => string): boolean {
   const as = cols.size[a]!
   const bs = cols.size[b]!
   if (as > 0 !== bs > 0) return bs > 0
@@ -276,18 +287,19 @@ function better(cols: SymbolColumns, b: number, a: number): boolean {
   const bg = bb === STB_GLOBAL
   if (ag !== bg) return bg
   if (cols.nameShape) {
-    // Leading underscores and length straight from the string table (no decoding).
+    // Leading underscores and length straight from the string table (no decoding). Names with no
+    // leading underscore are not mangled: they are printed as they are.
     const sa = cols.nameShape(a)
     const sb = cols.nameShape(b)
-    if (sa >= 0 && sb >= 0) {
+    if (sa >= 0 && sb >= 0 && (printed === undefined || ((sa | sb) & 0xffff) === 0)) {
       const au = sa & 0xffff
       const bu = sb & 0xffff
       if (au !== bu) return bu < au
       return sb >>> 16 > sa >>> 16
     }
   }
-  const an = cols.name(a)
-  const bn = cols.name(b)
+  const an = printed ? printed(cols.name(a)) : cols.name(a)
+  const bn = printed ? printed(cols.name(b)) : cols.name(b)
   const au = underscores(an)
   const bu = underscores(bn)
   if (au !== bu) return bu < au
