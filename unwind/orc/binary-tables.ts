@@ -85,16 +85,19 @@ export function compileBinaryTable(elf: ElfFile, opts: BinaryTableOptions = {}):
 const GO_ASYNC_PREEMPT = new Set(['runtime.asyncPreempt.abi0', 'runtime.asyncPreempt'])
 /**
  * Go assembly that moves SP in ways its CFI does not describe (Go's linker writes a CFA of sp +
- * frame size for every assembly function): rt0_go aligns SP, asmcgocall switches to the g0 stack
- * and aligns it for C, mcall switches to g0 and pushes a word, cgocallback switches back to the
- * goroutine's stack; goexit is the return address a goroutine's first function returns to. Go's
- * own traceback stops at them (TOPFRAME or SPWRITE). Below them our walk read stack words as
- * return addresses: in a cgo program, 254 of 277 samples ended in a made-up frame printed as
- * reliable (perf stops at these functions too). The goroutine stack a switch came from is not in
- * the sample's stack copy, so nothing is lost.
+ * frame size for every assembly function): systemstack, morestack and mcall switch to the g0
+ * stack (mcall also pushes a word), asmcgocall switches to g0 and aligns SP for C, cgocallback
+ * switches back to the goroutine's stack, rt0_go aligns SP; goexit is the return address a
+ * goroutine's first function returns to. Go's own traceback stops at them (TOPFRAME, SPWRITE) or
+ * goes on in the goroutine's stack, which is not in the sample's stack copy. Below them our walk
+ * read stale stack words as return addresses: in a cgo program, 254 of 277 samples ended in a
+ * made-up frame printed as reliable (perf stops at these functions too).
  */
 const GO_STACK_ENDS = new Set(
-  ['runtime.rt0_go', 'runtime.goexit', 'runtime.asmcgocall', 'runtime.asmcgocall_no_g', 'runtime.mcall', 'runtime.cgocallback'].flatMap((n) => [n, `${n}.abi0`]),
+  [
+    'runtime.rt0_go', 'runtime.goexit', 'runtime.systemstack', 'runtime.morestack', 'runtime.mcall',
+    'runtime.asmcgocall', 'runtime.asmcgocall_no_g', 'runtime.cgocallback',
+  ].flatMap((n) => [n, `${n}.abi0`]),
 )
 const STT_FUNC = 2
 const SIGNAL_BIT = 8
