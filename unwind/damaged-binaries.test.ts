@@ -20,13 +20,9 @@ import { compileBinaryTable, openLazyBinaryTable, type EntryRef } from './orc/bi
 import { Dso } from './symbols/dso.js'
 
 const SYMFS = join(import.meta.dirname, '../fixtures/symfs')
-const BINARIES = [
-  'tmp/orc-fixtures/bin/nofpdemo',
-  'tmp/orc-fixtures/lib/libnofpwork.so',
-  'usr/lib/x86_64-linux-gnu/libc.so.6',
-  'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
-  'usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug',
-]
+const LIBC = 'usr/lib/x86_64-linux-gnu/libc.so.6'
+const LIBC_DEBUG = 'usr/lib/debug/.build-id/93/ac61ec5a8eb1396f9fbd350e3169a558528a40.debug'
+const BINARIES = ['tmp/orc-fixtures/bin/nofpdemo', 'tmp/orc-fixtures/lib/libnofpwork.so', LIBC, 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', LIBC_DEBUG]
 const READ_SECTIONS = /^\.(note|symtab|strtab|dynsym|dynstr|eh_frame|debug_frame|gnu_debuglink|plt|rela\.plt|sframe)/
 const MUTANTS_PER_BINARY = 100
 const WORDS = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffd, 0xffffffff, 0x10000]
@@ -134,11 +130,10 @@ describe.each(BINARIES.map((b, i) => [b, i] as const))('damaged copies of %s', (
     const path = join(symfs, rel)
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(path, m.bytes)
-    if (rel.includes('libc.so')) {
+    if (rel === LIBC) {
       // The debug file is found by build-id under the symfs: keep the original next to the mutant.
-      const dbg = BINARIES[4]!
-      mkdirSync(dirname(join(symfs, dbg)), { recursive: true })
-      copyFileSync(join(SYMFS, dbg), join(symfs, dbg))
+      mkdirSync(dirname(join(symfs, LIBC_DEBUG)), { recursive: true })
+      copyFileSync(join(SYMFS, LIBC_DEBUG), join(symfs, LIBC_DEBUG))
     }
     const diag = new Diagnostics()
     const dso = new Dso(`/${rel}`, buildId, { symfs, buildIdRoots: [join(symfs, 'usr/lib/debug')] }, diag)
