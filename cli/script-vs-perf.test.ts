@@ -70,7 +70,7 @@ function expectSameWherePerfReachesMain(orc: string, perf: string): void {
   expect(ours.length).toBe(theirs.length)
   const reachMain = theirs.flatMap((t, i) => (/ main\+0x[0-9a-f]+ \(.*\/prog\)$/m.test(t) ? [i] : []))
   expect(reachMain.length).toBeGreaterThan(0.9 * theirs.length)
-  const differ = reachMain.find((i) => ours[i] !== theirs[i])
+  const differ = reachMain.find((i) => !sameOrRbTreeCase(ours[i]!, theirs[i]!))
   expect(differ === undefined ? '' : `sample ${differ}:\n${ours[differ]}\n--- perf:\n${theirs[differ]}`).toBe('')
 }
 
@@ -79,12 +79,27 @@ function samples(text: string): string[] {
   return text.split('\n\n').filter((s) => s.trim() !== '')
 }
 
+/**
+ * perf's one naming exception (README, "Where we still differ from perf"): a PLT stub whose search
+ * in perf's rb-tree meets the size-0 `_init` first (perf stretches it over .plt) is printed
+ * `_init+off`, where we print `<symbol>@plt`. Seen once in 4,097 samples of the PLT test program,
+ * and in CI on the vDSO program's clock_gettime stub. Only that line may differ, at one address.
+ */
+function sameOrRbTreeCase(ours: string, theirs: string): boolean {
+  if (ours === theirs) return true
+  const a = ours.split('\n')
+  const b = theirs.split('\n')
+  const initForStub = (x: string, y: string): boolean =>
+    x === y || (/@plt\+0x0 \(/.test(x) && / _init\+0x[0-9a-f]+ \(/.test(y) && x.trim().split(' ')[0] === y.trim().split(' ')[0])
+  return a.length === b.length && a.every((l, k) => initForStub(l, b[k]!))
+}
+
 function expectSameOutput(orc: string, perf: string): void {
   const a = samples(orc)
   const b = samples(perf)
   expect(b.length).toBeGreaterThan(10)
   expect(a.length).toBe(b.length)
-  const firstDiff = a.findIndex((s, i) => s !== b[i])
+  const firstDiff = a.findIndex((s, i) => !sameOrRbTreeCase(s, b[i]!))
   expect(firstDiff === -1 ? '' : `sample ${firstDiff}:\n${a[firstDiff]}\n--- perf:\n${b[firstDiff]}`).toBe('')
 }
 
@@ -180,19 +195,7 @@ describe('perf-orc script names C++ code as perf does', () => {
     const dir = programDir({ 'plt.cc': PLT_CC })
     execFileSync('g++', ['-O1', '-fno-builtin', '-fno-omit-frame-pointer', '-o', 'prog', 'plt.cc'], { cwd: dir })
     const { orc, perf } = bothScripts(record(dir, ['-F', '9999', '-g'], [join(dir, 'prog')]))
-    const ours = samples(orc)
-    const theirs = samples(perf)
-    expect(ours.length).toBe(theirs.length)
-    // perf's one exception, from the shape of its rb-tree: a stub whose search passes the size-0
-    // _init first (it spans .plt once perf sizes it) is printed as _init+off. Nothing else may differ.
-    const sameOrRbTreeCase = (a: string, b: string): boolean =>
-      a === b || (/@plt\+0x0 \(/.test(a) && / _init\+0x[0-9a-f]+ \(/.test(b) && a.trim().split(' ')[0] === b.trim().split(' ')[0])
-    const differ = ours.flatMap((s, i) => {
-      const a = s.split('\n')
-      const b = theirs[i]!.split('\n')
-      return a.length === b.length && a.every((l, k) => sameOrRbTreeCase(l, b[k]!)) ? [] : [`sample ${i}:\n${s}\n--- perf:\n${theirs[i]}`]
-    })
-    expect(differ.slice(0, 1)).toEqual([])
+    expectSameOutput(orc, perf)
     const count = (re: RegExp): number => [...orc.matchAll(re)].length
     // The comparison met the program's stubs (a stub is one jmp, so samples there are few: ~2% of
     // them), with C names and demangled C++ operators, as perf prints them.
@@ -300,7 +303,7 @@ describe('where perf stops after the first frame, we unwind to _start', () => {
       const ours = samples(orc)
       const theirs = samples(perf)
       expect(ours.length).toBe(theirs.length)
-      const notPrefix = theirs.findIndex((t, i) => !`${ours[i]}\n`.startsWith(`${t}\n`))
+      const notPrefix = theirs.findIndex((t, i) => !sameOrRbTreeCase(ours[i]!.split('\n').slice(0, t.split('\n').length).join('\n'), t))
       expect(notPrefix < 0 ? '' : `sample ${notPrefix}:\n${ours[notPrefix]}\n--- perf:\n${theirs[notPrefix]}`).toBe('')
       const rooted = ours.filter((o) => / _start\+0x[0-9a-f]+ \(.*\/prog\)$/.test(o)).length
       expect(rooted).toBeGreaterThan(0.95 * ours.length)
