@@ -65,7 +65,7 @@ function bothScripts(data: string, ours: string[] = []): { orc: string; perf: st
  * at least the ip.
  */
 function expectSameWherePerfReachesMain(orc: string, perf: string): void {
-  const ours = samples(orc)
+  const ours = samples(unmarked(orc))
   const theirs = samples(perf)
   expect(ours.length).toBe(theirs.length)
   const reachMain = theirs.flatMap((t, i) => (/ main\+0x[0-9a-f]+ \(.*\/prog\)$/m.test(t) ? [i] : []))
@@ -94,8 +94,19 @@ function sameOrRbTreeCase(ours: string, theirs: string): boolean {
   return a.length === b.length && a.every((l, k) => initForStub(l, b[k]!))
 }
 
+/**
+ * Our output without its "? " marks. perf marks no guesses: where neither tool has CFI for a
+ * function (GCC builds crtstuff's __do_global_dtors_aux and frame_dummy without unwind tables),
+ * perf's libdw falls back on frame pointers as we do, and the frames agree (a fresh-clone CI run
+ * met one such sample at exit in the vDSO test). The marks themselves are tested in
+ * fixtures/unwinding-acceptance.test.ts.
+ */
+function unmarked(orc: string): string {
+  return orc.replace(/^(\s+[0-9a-f]+) \? /gm, '$1 ')
+}
+
 function expectSameOutput(orc: string, perf: string): void {
-  const a = samples(orc)
+  const a = samples(unmarked(orc))
   const b = samples(perf)
   expect(b.length).toBeGreaterThan(10)
   expect(a.length).toBe(b.length)
@@ -294,7 +305,7 @@ describe('perf-orc script agrees with perf script on dwarf recordings', () => {
 describe('where perf stops after the first frame, we unwind to _start', () => {
   // Same program twice: linked statically (perf 6.1 prints only the leaf of ~95% of its
   // samples), and built with its own code's CFI in .debug_frame only (perf stops where the
-  // program's code begins). Both keep full CFI, so our frames are reliable, none guessed.
+  // program's code begins). Both keep full CFI for their own code and libc's.
   // -z now: no lazy binding, whose _dl_runtime_resolve keeps its CFA in rbx, which ORC cannot
   // follow (README); a sample there failed this test in a fresh-clone CI run.
   for (const build of [['-static'], ['-fno-asynchronous-unwind-tables', '-fno-unwind-tables']]) {
@@ -303,15 +314,21 @@ describe('where perf stops after the first frame, we unwind to _start', () => {
       execFileSync('gcc', ['-O2', '-g', '-fomit-frame-pointer', '-Wl,-z,now', ...build, '-o', 'prog', 'qsort.c'], { cwd: dir })
       const { orc, perf } = bothScripts(record(dir, ['-F', '1999', '--call-graph', 'dwarf'], [join(dir, 'prog')]), ['--no-cache'])
       const ours = samples(orc)
+      const plain = samples(unmarked(orc))
       const theirs = samples(perf)
       expect(ours.length).toBe(theirs.length)
-      const notPrefix = theirs.findIndex((t, i) => !sameOrRbTreeCase(ours[i]!.split('\n').slice(0, t.split('\n').length).join('\n'), t))
+      const notPrefix = theirs.findIndex((t, i) => !sameOrRbTreeCase(plain[i]!.split('\n').slice(0, t.split('\n').length).join('\n'), t))
       expect(notPrefix < 0 ? '' : `sample ${notPrefix}:\n${ours[notPrefix]}\n--- perf:\n${theirs[notPrefix]}`).toBe('')
       const rooted = ours.filter((o) => / _start\+0x[0-9a-f]+ \(.*\/prog\)$/.test(o)).length
       expect(rooted).toBeGreaterThan(0.95 * ours.length)
       const perfRooted = theirs.filter((t) => / _start\+0x/.test(t)).length
       expect(perfRooted).toBeLessThan(0.5 * theirs.length)
-      expect(orc).not.toMatch(/^\s+[0-9a-f]+ \? /m)
+      // Guesses only below crtstuff's functions, which GCC builds without unwind tables: a
+      // sample during start-up or exit, 1 in ~500.
+      const guessed = ours.filter((o) => /^\s+[0-9a-f]+ \? /m.test(o))
+      expect(guessed.length).toBeLessThanOrEqual(Math.max(2, ours.length / 100))
+      const crt = /^\s+[0-9a-f]+ (frame_dummy|__do_global_dtors_aux|register_tm_clones|deregister_tm_clones)\+0x[0-9a-f]+ \(.*\/prog\)\n\s+[0-9a-f]+ \? /m
+      expect(guessed.filter((o) => !crt.test(o)).slice(0, 1)).toEqual([])
       // A static binary's .plt holds ifunc slots; perf synthesizes no "name@plt" stubs there.
       expect(orc).not.toMatch(/ @plt\+0x[0-9a-f]+ \(.*\/prog\)$/m)
     })
