@@ -87,8 +87,9 @@ function samples(text: string): string[] {
 /**
  * perf's one naming exception (README, "Where we still differ from perf"): a PLT stub whose search
  * in perf's rb-tree meets the size-0 `_init` first (perf stretches it over .plt) is printed
- * `_init+off`, where we print `<symbol>@plt`. Seen once in 4,097 samples of the PLT test program,
- * and in CI on the vDSO program's clock_gettime stub. Only that line may differ, at one address.
+ * `_init+off`, where we print `<symbol>@plt`. In the small programs tried it is the first stub,
+ * every time (a hot first stub: 1,924 of 1,924 samples); the test programs' first stubs are
+ * rarely sampled, and CI met one in the vDSO program. Only that line may differ, at one address.
  */
 function sameOrRbTreeCase(ours: string, theirs: string): boolean {
   if (ours === theirs) return true
@@ -328,13 +329,13 @@ describe('where perf stops after the first frame, we unwind to _start', () => {
       const perfRooted = theirs.filter((t) => / _start\+0x/.test(t)).length
       expect(perfRooted).toBeLessThan(0.5 * theirs.length)
       // Guesses only below crtstuff's functions, which GCC builds without unwind tables: a
-      // sample during start-up or exit, 1 in ~500.
+      // sample during start-up or exit (one fresh-clone CI run met one).
       const guessed = ours.filter((o) => /^\s+[0-9a-f]+ \? /m.test(o))
       expect(guessed.length).toBeLessThanOrEqual(Math.max(2, ours.length / 100))
       const crt = /^\s+[0-9a-f]+ (frame_dummy|__do_global_dtors_aux|register_tm_clones|deregister_tm_clones)\+0x[0-9a-f]+ \(.*\/prog\)\n\s+[0-9a-f]+ \? /m
       expect(guessed.filter((o) => !crt.test(o)).slice(0, 1)).toEqual([])
-      // A static binary's .plt holds ifunc slots; perf synthesizes no "name@plt" stubs there.
-      expect(orc).not.toMatch(/ @plt\+0x[0-9a-f]+ \(.*\/prog\)$/m)
+      // (That no stubs are synthesized in a static binary's .plt is plt-symbols.test.ts's to check:
+      // samples here almost never land on its 8-byte ifunc slots.)
     })
   }
 })

@@ -10,7 +10,7 @@ import type { Diagnostics } from '../diagnostics.js'
 import type { Mapping } from '../process/address-space.js'
 import { demangle } from './demangle.js'
 import { SymbolTable } from './symbol-table.js'
-import { pltSymbols } from './plt-symbols.js'
+import { pltStubSection, pltSymbols } from './plt-symbols.js'
 import { findVdsoImage } from './vdso.js'
 import { cacheDirFromEnv } from '../orc/table-cache.js'
 import { perfBuildIdDir } from './perf-buildid-cache.js'
@@ -80,9 +80,10 @@ export class Dso {
    * Synthesized "name@plt" stubs (perf's dso__synthesize_plt_symbols), looked up before the ELF
    * symbols inside the stubs' section. perf sizes the ELF symbols before it adds the stubs, so a
    * size-0 `_init` just before .plt spans the stubs too, and perf's answer is whichever of the two
-   * its rb-tree search meets first. In practice that is the stub: perf named all 32 PLT frames of
-   * node, libstdc++ and libpython it printed "<symbol>@plt", and all but one stub of a C++ test
-   * program (cli/script-vs-perf.test.ts allows that one difference).
+   * its rb-tree search meets first. That is the stub for all 32 PLT frames of node, libstdc++ and
+   * libpython perf printed, and for every stub but the first in small test programs, where perf
+   * printed all 1,924 samples of a hot first stub as `_init+0x30` (cli/script-vs-perf.test.ts
+   * allows that difference).
    */
   get pltSymbols(): SymbolTable {
     if (!this.plt) this.plt = new SymbolTable(this.elf ? pltSymbols(this.elf) : [])
@@ -106,9 +107,9 @@ export class Dso {
     return r
   }
 
-  /** [start, end) of the section the stubs are synthesized in (.plt.sec, else .plt), as plt-symbols.ts picks it. */
+  /** [start, end) of the section the stubs are synthesized in. */
   private findPltSection(): [number, number] {
-    const s = this.elf?.section('.plt.sec') ?? this.elf?.section('.plt')
+    const s = this.elf && pltStubSection(this.elf)
     return s ? [s.addr, s.addr + s.size] : [0, 0]
   }
 

@@ -188,10 +188,15 @@ export function isTextType(type: number): boolean {
   return type === 116 || type === 84 || type === 119 || type === 87
 }
 
+/** kallsyms' type letter as an ELF binding: T global, t local, w/W weak. */
+export function kallsymsBinding(type: number): number {
+  return type === 84 ? STB_GLOBAL : type === 116 ? STB_LOCAL : STB_WEAK
+}
+
 /** Both line readers end here: the row pushed, or -1 for a zeroed address. */
 function pushSymbol(b: Uint8Array, start: Addr, type: number, nameStart: number, nameEnd: number, eol: number, c: Columns): number {
   if (start === 0) return -1 // kptr_restrict shows zeros: useless
-  const row = c.push(start, nameStart, nameEnd, type === 84 ? STB_GLOBAL : type === 116 ? STB_LOCAL : STB_WEAK)
+  const row = c.push(start, nameStart, nameEnd, kallsymsBinding(type))
   if (nameEnd < eol) noteModule(b, nameEnd, eol, row, c)
   return row
 }

@@ -12,7 +12,7 @@
  * address, except in the final run, where choose_best_symbol's order picks.
  */
 import type { Addr } from '../../parsers/common/addr.js'
-import { hex16, isTextType, parseKallsymsIfAny, REF_SYMBOLS, type Kallsyms, type ParsedKallsyms } from './kallsyms.js'
+import { hex16, isTextType, kallsymsBinding, parseKallsymsIfAny, REF_SYMBOLS, type Kallsyms, type ParsedKallsyms } from './kallsyms.js'
 import { SymbolTable } from './symbol-table.js'
 
 const NEWLINE = 10
@@ -113,7 +113,7 @@ export class SortedKallsyms implements Kallsyms {
     const lines: number[] = []
     for (let l = line; l >= 0 && hex16(this.b, l) === start; l = this.textLineAtOrBefore(this.lineStartBefore(l))) lines.unshift(l)
     if (lines.length === 1) return line
-    const t = new SymbolTable(lines.map((l) => ({ start, size: 0, name: this.name(l), bind: bindOf(this.b[l + 17]!) })))
+    const t = new SymbolTable(lines.map((l) => ({ start, size: 0, name: this.name(l), bind: kallsymsBinding(this.b[l + 17]!) })))
     return lines[t.rowOf(0)]!
   }
 
@@ -209,9 +209,4 @@ export class SortedKallsyms implements Kallsyms {
     for (const [name, addr] of this.modules?.refSymbols ?? []) refs.set(name, addr)
     return refs
   }
-}
-
-/** kallsyms' type letter as an ELF binding: T global, t local, w/W weak. */
-function bindOf(type: number): number {
-  return type === 84 ? 1 : type === 116 ? 0 : 2
 }

@@ -131,8 +131,10 @@ export class SymbolTable {
       } else hi = mid - 1
     }
     // `found` is the last of its run already: the rightmost start <= addr.
-    if (found < 0 || addr >= this.endOfRun(found)) return -1
-    if (this.cols.size[this.bestRow(found)]! > 0) return found
+    if (found < 0) return -1
+    const size = this.cols.size[this.bestRow(found)]!
+    if (size > 0) return addr < starts[found]! + size ? found : -1
+    if (addr >= this.stretchedEnd(found)) return -1
     return this.sizedAround(found, addr)
   }
 
@@ -159,9 +161,12 @@ export class SymbolTable {
 
   private endOfRun(last: number): number {
     const size = this.cols.size[this.bestRow(last)]!
-    const start = this.starts[last]!
-    if (size > 0) return start + size
-    return last + 1 < this.starts.length ? this.starts[last + 1]! : start + 4096
+    return size > 0 ? this.starts[last]! + size : this.stretchedEnd(last)
+  }
+
+  /** Where a size-0 symbol ends: at the next symbol's start (perf's symbols__fixup_end), or 4 KiB on. */
+  private stretchedEnd(last: number): number {
+    return last + 1 < this.starts.length ? this.starts[last + 1]! : this.starts[last]! + 4096
   }
 
   private runEnd(i: number): number {
