@@ -4,7 +4,7 @@
  * Runs on the shipped fixtures (via --symfs) and on a recording made here and now.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -245,6 +245,49 @@ describe('a system-wide recording (perf record -a)', () => {
     expect(ours.filter((h) => /^\S+\s+0 /.test(h) && !h.startsWith('swapper '))).toEqual([])
   })
 })
+
+describe('perf record --switch-output', () => {
+  it('each file it writes prints as perf prints it, a last one without MMAP records too', () => {
+    const dir = programDir({ 'qsort.c': QSORT_C })
+    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'prog', 'qsort.c'], { cwd: dir })
+    // A new file per MB of samples (~120 dwarf samples). perf synthesizes the process's mmaps into
+    // each new file from /proc/PID/maps. When the program has exited by the time perf opens the
+    // last file (2 of 3 tries here), that file has none: perf then prints no user frame, and we
+    // print the ip as [unknown] and what frame pointers give, marked as guesses.
+    record(dir, ['-F', '1999', '--call-graph', 'dwarf', '--switch-output=1M'], [join(dir, 'prog')])
+    const files = readdirSync(dir).filter((f) => /^perf\.data\.\d+$/.test(f)).sort()
+    expect(files.length).toBeGreaterThanOrEqual(3)
+    let reachMain = 0
+    let total = 0
+    for (const f of files) {
+      const { orc, perf } = bothScripts(join(dir, f), ['--no-cache'])
+      const marked = samples(orc)
+      const ours = samples(unmarked(orc))
+      const theirs = samples(perf)
+      expect(ours.length, f).toBe(theirs.length)
+      const differ = ours.findIndex((o, i) => !sameOrRbTreeCase(o, theirs[i]!) && !unmappedWherePerfHasNone(marked[i]!, theirs[i]!))
+      expect(differ < 0 ? '' : `${f} sample ${differ}:\n${ours[differ]}\n--- perf:\n${theirs[differ]}`).toBe('')
+      reachMain += theirs.filter((t) => / main\+0x[0-9a-f]+ \(.*\/prog\)$/m.test(t)).length
+      total += theirs.length
+    }
+    // Every file but the last names the program's frames (the last may even be empty).
+    expect(total).toBeGreaterThan(200)
+    expect(reachMain).toBeGreaterThan(0.5 * total)
+  })
+})
+
+/**
+ * perf's sample stops before the user frames (after the header, or after the kernel frames);
+ * ours (with its marks) goes on with the ip as `[unknown] ([unknown])`, then only frame-pointer
+ * guesses, marked, in no known mapping either.
+ */
+function unmappedWherePerfHasNone(ours: string, theirs: string): boolean {
+  const a = ours.split('\n')
+  const b = theirs.split('\n')
+  if (a.length <= b.length || b.some((l, k) => l !== a[k]) || b.some((l) => !/^\S|\(\[kernel\.kallsyms\]\)$/.test(l))) return false
+  const [ip, ...below] = a.slice(b.length)
+  return /^\t\s+[0-9a-f]+ \[unknown\] \(\[unknown\]\)$/.test(ip!) && below.every((l) => /^\t\s+[0-9a-f]+ \? \[unknown\] \(\[unknown\]\)$/.test(l))
+}
 
 describe('code that no file or JIT map names', () => {
   it('is printed where perf prints it: anonymous code as /tmp/perf-PID.map, a memfd by its name', () => {
