@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { rmSync } from 'node:fs'
+import { copyFileSync, rmSync, utimesSync } from 'node:fs'
+import { join } from 'node:path'
 import { openPerfData } from '../parsers/perf-data/reader.js'
 import { fixtureFiles, makeTempDir, record } from '../parsers/perf-data/testing/recordings.js'
 import { formatHeader } from './header-text.js'
@@ -32,6 +33,18 @@ describe('formatHeader', () => {
       expect(ours, file).toEqual(perfHeader(file))
       for await (const _ of r.records()) break
     }
+  })
+
+  it('prints the capture time as perf does, in whole seconds, for a file written just before a second ends', async () => {
+    // Node's Stats.mtime is rounded to the nearest ms: :02.9996 became :03 (a fresh-clone CI run).
+    const file = join(dir, 'late.data')
+    copyFileSync(files[0]!, file)
+    utimesSync(file, 1764655982.9996, 1764655982.9996)
+    const r = await openPerfData(file)
+    const captured = (lines: string[]): string | undefined => lines.find((l) => l.startsWith('# captured on'))
+    expect(captured(formatHeader(r.file).split('\n'))).toBe(captured(perfHeader(file)))
+    expect(captured(perfHeader(file))).toMatch(/:02 2025$/)
+    await r.close()
   })
 
   it('lists build ids', async () => {

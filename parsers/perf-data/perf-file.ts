@@ -65,7 +65,7 @@ export class PerfFile {
   pmuMappings?: { type: number; name: string }[]
   groupDesc?: GroupDescEntry[]
   buildIds: BuildIdEntry[] = []
-  /** Modification time of the file when opened from a path ("captured on"). */
+  /** Modification time of the file when opened from a path, in whole seconds as perf prints st_mtime ("captured on"). */
   mtime?: Date
 
   private parseInfos: AttrParseInfo[] = []

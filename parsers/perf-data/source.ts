@@ -40,8 +40,10 @@ export class FileSource implements ByteSource {
   static async open(path: string): Promise<FileSource> {
     const fh = await open(path, 'r')
     try {
-      const st = await fh.stat()
-      return new FileSource(fh, st.size, st.mtime)
+      // bigint: Node rounds Stats.mtime to the nearest ms, so a file written at hh:mm:02.9996
+      // would show :03 where perf prints st_mtime's whole seconds, :02 (a fresh-clone CI run).
+      const st = await fh.stat({ bigint: true })
+      return new FileSource(fh, Number(st.size), new Date(Number(st.mtimeNs / 1_000_000_000n) * 1000))
     } catch (e) {
       await fh.close()
       throw e
