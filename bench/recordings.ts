@@ -1,5 +1,5 @@
 /**
- * The recordings the benchmark reads: two V8 recordings made here on demand (cached in the bench
+ * The recordings the benchmark reads: V8 recordings made here on demand (cached in the bench
  * directory, reused unless --rerecord) and the committed fixtures in fixtures/recordings/.
  *
  * V8 recordings are `node --perf-basic-prof bench/workloads/cpu.js SECONDS` under
@@ -32,9 +32,11 @@ export interface V8Spec {
   file: string
   /** Upper bound on the workload's duration. */
   seconds: number
-  /** perf record --max-size, in bytes. */
+  /** perf record --max-size, in bytes (of the file as written: compressed, with zstd). */
   maxBytes: number
   runs: number
+  /** Record with -z (zstd-compressed records). */
+  zstd?: boolean
 }
 
 /** Record one V8 recording unless it is already there (or `rerecord`). Returns its path. */
@@ -47,7 +49,7 @@ export function prepareV8Recording(repoRoot: string, dir: string, spec: V8Spec, 
   const workload = join(repoRoot, 'bench', 'workloads', 'cpu.js')
   const tmp = `${out}.partial`
   const maxSize = `--max-size=${Math.round(spec.maxBytes / 1024)}K`
-  const args = ['record', '-F', '999', '--call-graph', 'dwarf', maxSize, '-o', tmp, '--', 'node', '--perf-basic-prof', workload, String(spec.seconds)]
+  const args = ['record', ...(spec.zstd ? ['-z'] : []), '-F', '999', '--call-graph', 'dwarf', maxSize, '-o', tmp, '--', 'node', '--perf-basic-prof', workload, String(spec.seconds)]
   log(`recording ${spec.file}: perf ${args.join(' ')}`)
   const r = spawnSync('perf', args, { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] })
   if (r.error) throw new Error(`perf record for ${spec.file} could not start: ${r.error.message}`)

@@ -37,6 +37,8 @@ Results go to bench/out/results.json (linearity: bench/out/linearity.json).
   --runs N             timed runs per command (default 5)
   --large              also record/bench the ~450 MB V8 recording
   --large-runs N       runs per command on the large recording (default 3)
+  --zstd               also record/bench v8-zstd.data: the workload under perf record -z, capped
+                       at 8 MB compressed (~250 MB of records); --large-runs runs per command
   --rerecord           record the V8 files again even if present
   --no-fixtures        skip fixtures/recordings/*.data
   --only SUBSTR        only recordings whose name contains SUBSTR
@@ -59,6 +61,7 @@ interface Options {
   runs: number
   large: boolean
   largeRuns: number
+  zstd: boolean
   rerecord: boolean
   fixtures: boolean
   only?: string
@@ -79,6 +82,7 @@ function parseOptions(argv: string[]): Options | undefined {
       runs: { type: 'string' },
       large: { type: 'boolean' },
       'large-runs': { type: 'string' },
+      zstd: { type: 'boolean' },
       rerecord: { type: 'boolean' },
       'no-fixtures': { type: 'boolean' },
       only: { type: 'string' },
@@ -103,6 +107,7 @@ function parseOptions(argv: string[]): Options | undefined {
     runs: Math.round(num(v.runs, 5, 'runs')),
     large: v.large === true || v.linearity === true,
     largeRuns: Math.round(num(v['large-runs'], 3, 'large-runs')),
+    zstd: v.zstd === true,
     rerecord: v.rerecord === true,
     fixtures: v['no-fixtures'] !== true,
     only: v.only,
@@ -178,13 +183,17 @@ async function benchRecording(r: Recording, o: Options, method: RssMethod): Prom
   return { name: r.name, path: r.path, bytes: r.bytes, runsPerCommand: r.runs, loadAverageBefore, loadAverageAfter, tools, perfOrcRoots, perfOrcStacks, perfRoots }
 }
 
-function prepareV8(o: Options): { small: Recording; large?: Recording } {
+function prepareV8(o: Options): { small: Recording; large?: Recording; zstd?: Recording } {
   mkdirSync(o.dir, { recursive: true })
   const smallPath = prepareV8Recording(REPO, o.dir, { file: 'v8-55mb.data', seconds: o.v8Seconds, maxBytes: 55e6, runs: o.runs }, o.rerecord, log)
   const small = v8Recording('v8-55mb.data', smallPath, o.runs)
-  if (!o.large) return { small }
-  const largePath = prepareV8Recording(REPO, o.dir, { file: 'v8-450mb.data', seconds: o.largeSeconds, maxBytes: 450e6, runs: o.largeRuns }, o.rerecord, log)
-  return { small, large: v8Recording('v8-450mb.data', largePath, o.largeRuns) }
+  const large = o.large ? prepareV8Recording(REPO, o.dir, { file: 'v8-450mb.data', seconds: o.largeSeconds, maxBytes: 450e6, runs: o.largeRuns }, o.rerecord, log) : undefined
+  const zstd = o.zstd ? prepareV8Recording(REPO, o.dir, { file: 'v8-zstd.data', seconds: o.v8Seconds, maxBytes: 8e6, runs: o.largeRuns, zstd: true }, o.rerecord, log) : undefined
+  return {
+    small,
+    large: large ? v8Recording('v8-450mb.data', large, o.largeRuns) : undefined,
+    zstd: zstd ? v8Recording('v8-zstd.data', zstd, o.largeRuns) : undefined,
+  }
 }
 
 function machineInfo(method: RssMethod): Record<string, unknown> {
@@ -193,8 +202,8 @@ function machineInfo(method: RssMethod): Record<string, unknown> {
 }
 
 async function runMain(o: Options, method: RssMethod): Promise<void> {
-  const { small, large } = prepareV8(o)
-  let recs: Recording[] = [small, ...(large ? [large] : []), ...(o.fixtures ? fixtureRecordings(REPO, o.runs) : [])]
+  const { small, large, zstd } = prepareV8(o)
+  let recs: Recording[] = [small, ...(large ? [large] : []), ...(zstd ? [zstd] : []), ...(o.fixtures ? fixtureRecordings(REPO, o.runs) : [])]
   if (o.only) recs = recs.filter((r) => r.name.includes(o.only!))
   const results: RecordingResult[] = []
   for (const r of recs) results.push(await benchRecording(r, o, method))

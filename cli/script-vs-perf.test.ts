@@ -276,6 +276,21 @@ describe('perf record --switch-output', () => {
   })
 })
 
+describe('perf record -z (zstd-compressed records)', () => {
+  it('prints what perf prints, the same whether libzstd or fzstd decodes the stream', () => {
+    const dir = programDir({ 'qsort.c': QSORT_C })
+    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'prog', 'qsort.c'], { cwd: dir })
+    const data = record(dir, ['-z', '-F', '1999', '--call-graph', 'dwarf'], [join(dir, 'prog')])
+    const { orc, perf } = bothScripts(data, ['--no-cache'])
+    expectSameOutput(orc, perf)
+    const js = spawnSync('node', [CLI, 'script', '--kallsyms', '/proc/kallsyms', '-i', data, '--no-cache'], {
+      encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, PERF_ORC_ZSTD: 'js' },
+    })
+    expect(js.status, js.stderr).toBe(0)
+    expect(js.stdout === orc).toBe(true)
+  })
+})
+
 /**
  * perf's sample stops before the user frames (after the header, or after the kernel frames);
  * ours (with its marks) goes on with the ip as `[unknown] ([unknown])`, then only frame-pointer

@@ -7,8 +7,8 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { gunzipSync } from 'node:zlib'
-import { decompress as zstdDecompress } from 'fzstd'
 import { ElfError } from '../common/errors.js'
+import { zstdDecompress } from '../common/zstd.js'
 import { ElfFile } from './elf-file.js'
 
 const MAGICS: ReadonlyArray<{ name: string; magic: readonly number[]; decompress: (b: Uint8Array) => Uint8Array }> = [

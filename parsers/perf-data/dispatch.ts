@@ -3,9 +3,9 @@
  * perf's user records (type >= 64) act at their stream position (attrs, features, rounds,
  * compression) exactly as perf_session__process_user_event does, unknown types are counted.
  */
-import { Decompress } from 'fzstd'
 import { PerfDataError } from '../common/errors.js'
 import { readU64 } from '../common/addr.js'
+import { zstdStream, type ZstdStream } from '../common/zstd.js'
 import { parseEventAttr } from './attr.js'
 import { cString } from './feature-cursor.js'
 import { parseBuildIdBody, parseFeature } from './features.js'
@@ -40,7 +40,7 @@ export class RecordDispatcher {
   readonly sink: RecordSink = (v, b, p, type, misc, size, off) => this.handle(v, b, p, type, misc, size, off, false)
   private readonly sorter = new RoundSorter<PerfRecord>()
   private readonly emit = (r: PerfRecord): void => void this.out.push(r)
-  private zstd: Decompress | undefined
+  private zstd: ZstdStream | undefined
   private inner: RecordFramer | undefined
 
   constructor(
@@ -191,7 +191,7 @@ export class RecordDispatcher {
     if (!this.zstd) {
       const inner = new RecordFramer((v, b, p, t, mi, s, o) => this.handle(v, b, p, t, mi, s, o, true), 0)
       this.inner = inner
-      this.zstd = new Decompress((chunk) => inner.push(chunk))
+      this.zstd = zstdStream((chunk) => inner.push(chunk))
     }
     try {
       this.zstd.push(data)

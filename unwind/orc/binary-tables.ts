@@ -19,8 +19,8 @@
  *     compiles only that FDE, once (LazyBinaryTable). Same lookup results as the eager table.
  */
 import { inflateSync } from 'node:zlib'
-import { decompress as zstdDecompress } from 'fzstd'
 import { UnwindInfoError } from '../../parsers/common/errors.js'
+import { zstdDecompress } from '../../parsers/common/zstd.js'
 import type { PointerBases } from '../../parsers/dwarf-cfi/cursor.js'
 import { parseCfiSection, SingleFdeParser, type CfiSectionKind, type FdeList } from '../../parsers/dwarf-cfi/entries.js'
 import { parseEhFrameHdr } from '../../parsers/dwarf-cfi/eh-frame-hdr.js'
