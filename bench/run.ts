@@ -38,7 +38,7 @@ Results go to bench/out/results.json (linearity: bench/out/linearity.json).
   --large              also record/bench the ~450 MB V8 recording
   --large-runs N       runs per command on the large recording (default 3)
   --zstd               also record/bench v8-zstd.data: the workload under perf record -z, capped
-                       at 8 MB compressed (~250 MB of records); --large-runs runs per command
+                       at 8 MB compressed (~260 MB of records); --large-runs runs per command
   --rerecord           record the V8 files again even if present
   --no-fixtures        skip fixtures/recordings/*.data
   --only SUBSTR        only recordings whose name contains SUBSTR

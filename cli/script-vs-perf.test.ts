@@ -25,8 +25,8 @@ function perfScript(args: string[]): string {
   })
 }
 
-function orcScript(args: string[]): { out: string; err: string; status: number | null } {
-  const r = spawnSync('node', [CLI, 'script', '--kallsyms', '/proc/kallsyms', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 })
+function orcScript(args: string[], env: NodeJS.ProcessEnv = process.env): { out: string; err: string; status: number | null } {
+  const r = spawnSync('node', [CLI, 'script', '--kallsyms', '/proc/kallsyms', ...args], { encoding: 'utf8', maxBuffer: 1 << 30, env })
   return { out: r.stdout, err: r.stderr, status: r.status }
 }
 
@@ -111,13 +111,27 @@ function unmarked(orc: string): string {
   return orc.replace(/^(\s+[0-9a-f]+) \? /gm, '$1 ')
 }
 
-function expectSameOutput(orc: string, perf: string): void {
+/**
+ * Sample for sample, ours (unmarked) is perf's, or perf's rb-tree case, or what `alsoAllowed`
+ * accepts given our sample with its marks. `minSamples`: perf must have printed more than that.
+ */
+function expectSameOutput(
+  orc: string, perf: string, alsoAllowed: (marked: string, theirs: string) => boolean = () => false, minSamples = 10,
+): void {
+  const marked = samples(orc)
   const a = samples(unmarked(orc))
   const b = samples(perf)
-  expect(b.length).toBeGreaterThan(10)
+  expect(b.length).toBeGreaterThan(minSamples)
   expect(a.length).toBe(b.length)
-  const firstDiff = a.findIndex((s, i) => !sameOrRbTreeCase(s, b[i]!))
+  const firstDiff = a.findIndex((s, i) => !sameOrRbTreeCase(s, b[i]!) && !alsoAllowed(marked[i]!, b[i]!))
   expect(firstDiff === -1 ? '' : `sample ${firstDiff}:\n${a[firstDiff]}\n--- perf:\n${b[firstDiff]}`).toBe('')
+}
+
+/** QSORT_C built with gcc -O2 -fomit-frame-pointer as DIR/prog; returns DIR. */
+function qsortProgram(): string {
+  const dir = programDir({ 'qsort.c': QSORT_C })
+  execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'prog', 'qsort.c'], { cwd: dir })
+  return dir
 }
 
 describe('perf-orc script agrees with perf script on frame-pointer recordings', () => {
@@ -248,8 +262,7 @@ describe('a system-wide recording (perf record -a)', () => {
 
 describe('perf record --switch-output', () => {
   it('each file it writes prints as perf prints it, a last one without MMAP records too', () => {
-    const dir = programDir({ 'qsort.c': QSORT_C })
-    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'prog', 'qsort.c'], { cwd: dir })
+    const dir = qsortProgram()
     // A new file per MB of samples (~120 dwarf samples). perf synthesizes the process's mmaps into
     // each new file from /proc/PID/maps. When the program has exited by the time perf opens the
     // last file (2 of 3 tries here), that file has none: perf then prints no user frame, and we
@@ -261,12 +274,8 @@ describe('perf record --switch-output', () => {
     let total = 0
     for (const f of files) {
       const { orc, perf } = bothScripts(join(dir, f), ['--no-cache'])
-      const marked = samples(orc)
-      const ours = samples(unmarked(orc))
+      expectSameOutput(orc, perf, unmappedWherePerfHasNone, -1)
       const theirs = samples(perf)
-      expect(ours.length, f).toBe(theirs.length)
-      const differ = ours.findIndex((o, i) => !sameOrRbTreeCase(o, theirs[i]!) && !unmappedWherePerfHasNone(marked[i]!, theirs[i]!))
-      expect(differ < 0 ? '' : `${f} sample ${differ}:\n${ours[differ]}\n--- perf:\n${theirs[differ]}`).toBe('')
       reachMain += theirs.filter((t) => / main\+0x[0-9a-f]+ \(.*\/prog\)$/m.test(t)).length
       total += theirs.length
     }
@@ -278,16 +287,13 @@ describe('perf record --switch-output', () => {
 
 describe('perf record -z (zstd-compressed records)', () => {
   it('prints what perf prints, the same whether libzstd or fzstd decodes the stream', () => {
-    const dir = programDir({ 'qsort.c': QSORT_C })
-    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'prog', 'qsort.c'], { cwd: dir })
+    const dir = qsortProgram()
     const data = record(dir, ['-z', '-F', '1999', '--call-graph', 'dwarf'], [join(dir, 'prog')])
     const { orc, perf } = bothScripts(data, ['--no-cache'])
     expectSameOutput(orc, perf)
-    const js = spawnSync('node', [CLI, 'script', '--kallsyms', '/proc/kallsyms', '-i', data, '--no-cache'], {
-      encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, PERF_ORC_ZSTD: 'js' },
-    })
-    expect(js.status, js.stderr).toBe(0)
-    expect(js.stdout === orc).toBe(true)
+    const js = orcScript(['-i', data, '--no-cache'], { ...process.env, PERF_ORC_ZSTD: 'js' })
+    expect(js.status, js.err).toBe(0)
+    expect(js.out === orc).toBe(true)
   })
 })
 

@@ -3,7 +3,7 @@
  * addon built at install) when it loads, else fzstd (pure JavaScript).
  *
  * The difference matters for `perf record -z` files, whose COMPRESSED records continue one zstd
- * stream for the whole file. A 7.2 MB recording of the bench's V8 workload holds 260 MB of it:
+ * stream for the whole file. A 7.6 MB recording of the bench's V8 workload holds 260 MB of it:
  * libzstd decoded that in 115–122 ms, fzstd in 1,650–1,800 ms, half of that run's 4.7 s.
  * fzstd stays for machines where the addon could not be built (no compiler and no prebuilt
  * binary). PERF_ORC_ZSTD=js forces it, so that tests run both; `zstdBackend()` says which is used.

@@ -183,7 +183,7 @@ export class PerfDataReader {
 
   /**
    * Bytes to read next. A chunk is framed whole before its records are handed on, and zstd
-   * records expand ~30× (perf -z of the V8 bench workload: 7.2 MB held 248 MB), so once the data
+   * records expand ~30× (perf -z of the V8 bench workload: 7.6 MB held 260 MB), so once the data
    * turns out compressed, chunks shrink to keep that burst near an uncompressed chunk's size.
    */
   private readSize(): number {
