@@ -4,7 +4,7 @@ import { FrameBuffer, Rel, WalkStatus } from './frame-buffer.js'
 import { PT_REGS, SIGCONTEXT, UCONTEXT_MCONTEXT_OFFSET, unwindOrc } from './orc-unwinder.js'
 import { RegBit, UnwindRegs } from './regs.js'
 import { StackMemory } from './stack-memory.js'
-import { END, ListLookup, R, StackImage, T, UND, call, e, table } from './testdata/synthetic-stack.js'
+import { END, ListLookup, R, StackImage, T, UND, call, e, raIn, table } from './testdata/synthetic-stack.js'
 
 const S = 0x7ffd00000000 // user stack copy base (= regs.sp)
 const K = parseAddrHex('ffffffff81000000') // kernel text
@@ -277,6 +277,67 @@ describe('unwindOrc: user signal frames (__restore_rt => REGS over struct sigcon
     const out = new FrameBuffer()
     unwindOrc(regs(0x1004, S, 0), sigStack().memory(), new ListLookup().add(0x1000, 0x3100, t2), out, { userSpace: true })
     expect(frames(out)).toEqual([0x1004, 0x2001, 0x3010, 0x1310])
+  })
+})
+
+describe('unwindOrc: the RA in a register (RA_REG, glibc __vfork)', () => {
+  // v [0x1000): __vfork after `pop %rdi` (CFA sp+0, RA in rdi); f1 [0x1100) push rbp; main rooted.
+  const t = table([[0x1000, raIn(R.DI, R.SP, 0)], [0x1100, call(R.SP, 16, R.PREV_SP, -16)], [0x1300, END], [0x1400, UND]], true)
+  const lk = () => new ListLookup().add(0x1000, 0x1400, t)
+  const stack = () => new StackImage(S, 0x100).put(S, S + 0x80).put(S + 8, 0x1310)
+  function vforkRegs(): UnwindRegs {
+    const r = regs(0x1008, S, 0xbb)
+    r.di = 0x1110
+    r.have |= RegBit.DI
+    return r
+  }
+
+  it('takes the sampled rdi as the return address and keeps sp (the RA was popped)', () => {
+    const out = new FrameBuffer()
+    expect(unwindOrc(vforkRegs(), stack().memory(), lk(), out, { userSpace: true })).toBe(WalkStatus.END_OF_STACK)
+    expect(frames(out)).toEqual([0x1008, 0x1110, 0x1310])
+    expect(Array.from(out.sps.subarray(0, 3))).toEqual([S, S, S + 16])
+    expect(rels(out)).toEqual([Rel.RELIABLE, Rel.RELIABLE, Rel.RELIABLE])
+  })
+
+  it('without rdi in the sample, or below a CALL frame (no registers there), it is MISSING_REG', () => {
+    const r = vforkRegs()
+    r.have &= ~RegBit.DI
+    const out = new FrameBuffer()
+    expect(unwindOrc(r, stack().memory(), lk(), out, { userSpace: true })).toBe(WalkStatus.MISSING_REG)
+    expect(frames(out)).toEqual([0x1008])
+    // f0 [0x1800) CFA sp+8 returns into v: rdi is the sampled one no more.
+    const t2 = table([[0x1000, raIn(R.DI, R.SP, 0)], [0x1100, UND], [0x1800, call(R.SP, 8)], [0x1900, UND]], true)
+    const st = new StackImage(S, 0x100).put(S, 0x1009)
+    const below = vforkRegs()
+    below.ip = 0x1810
+    expect(unwindOrc(below, st.memory(), new ListLookup().add(0x1000, 0x1900, t2), out, { userSpace: true }))
+      .toBe(WalkStatus.MISSING_REG)
+    expect(frames(out)).toEqual([0x1810, 0x1009])
+  })
+
+  it('above a signal frame it reads rdi from the struct sigcontext', () => {
+    // The handler [0x2800) returns into __restore_rt [0x2000); the signal interrupted v at 0x1008.
+    const t3 = table([[0x1000, raIn(R.DI, R.SP, 0)], [0x1100, call(R.SP, 16, R.PREV_SP, -16)], [0x1300, END], [0x1400, UND],
+      [0x2000, e(T.REGS, R.SP, UCONTEXT_MCONTEXT_OFFSET, R.UNDEFINED, 0, true)], [0x2010, UND], [0x2800, call(R.SP, 8)], [0x2900, UND]], true)
+    const st = new StackImage(S, 0x800).put(S, 0x2001)
+    const mc = S + 8 + UCONTEXT_MCONTEXT_OFFSET
+    st.put(mc + SIGCONTEXT.IP, 0x1008).put(mc + SIGCONTEXT.SP, S + 0x400).put(mc + SIGCONTEXT.DI, 0x1110)
+    st.put(S + 0x408, 0x1310)
+    const out = new FrameBuffer()
+    expect(unwindOrc(regs(0x2804, S, 0), st.memory(), new ListLookup().add(0x1000, 0x2900, t3), out, { userSpace: true }))
+      .toBe(WalkStatus.END_OF_STACK)
+    expect(frames(out)).toEqual([0x2804, 0x2001, 0x1008, 0x1110, 0x1310])
+  })
+
+  it('is no kernel type: in a kernel walk it is BAD_ENTRY', () => {
+    const kt = table([[0, raIn(R.DI, R.SP, 0)], [0x100, UND]])
+    const r = regs(K + 0x10, KS, 0)
+    r.di = K + 0x50
+    r.have |= RegBit.DI
+    const out = new FrameBuffer()
+    expect(unwindOrc(r, new StackImage(KS, 0x100).memory(), new ListLookup().add(K, K + 0x100, kt, K), out)).toBe(WalkStatus.BAD_ENTRY)
+    expect(frames(out)).toEqual([K + 0x10])
   })
 })
 

@@ -6,6 +6,7 @@
  *   CALL          ip = *(CFA - 8), sp = CFA
  *   REGS          kernel: a struct pt_regs at CFA; user (opts.userSpace): a struct sigcontext at CFA
  *   REGS_PARTIAL  an iret frame at CFA (pt_regs at CFA - 128, only its last 40 bytes valid)
+ *   RA_REG        ours, user stacks only: ip = <ra_reg> (the sampled regs, or a signal frame's), sp = CFA
  *   bp            UNDEFINED: from regs if any, else unchanged; PREV_SP: *(CFA + bp_offset);
  *                 BP: *(bp + bp_offset)
  *
@@ -106,6 +107,7 @@ class WalkState {
   eBpReg = 0
   eBpOff = 0
   eSignal = false
+  eRaReg = 0
   eGuess = false
 }
 
@@ -214,8 +216,10 @@ function step(w: WalkState, mem: StackMemory, lookup: CodeLookup, out: FrameBuff
   if (st === CONTINUE) st = applyBp(w, mem, out)
   if (st !== CONTINUE) return st
   w.firstStep = false
-  // "stack going in the wrong direction?": same stack and state->sp <= prev_sp
-  if (prevRange >= 0 && mem.rangeOf(w.sp, 8) === prevRange && w.sp <= prevSp) {
+  // "stack going in the wrong direction?": same stack and state->sp <= prev_sp. An RA_REG frame
+  // may leave sp where it was (__vfork has popped its RA): its ip came from a register.
+  const backwards = w.sp < prevSp || (w.sp === prevSp && w.eType !== OrcType.RA_REG)
+  if (prevRange >= 0 && mem.rangeOf(w.sp, 8) === prevRange && backwards) {
     out.badAddr = w.sp
     return WalkStatus.WRONG_DIRECTION
   }
@@ -248,6 +252,7 @@ function findEntry(w: WalkState, lookup: CodeLookup, out: FrameBuffer): number {
       w.eBpReg = t.bpReg(i)
       w.eBpOff = t.bpOffset[i]!
       w.eSignal = t.signal(i)
+      w.eRaReg = t.raReg(i)
       w.eGuess = false
       return CONTINUE
     }
@@ -319,6 +324,14 @@ function applyType(w: WalkState, mem: StackMemory, out: FrameBuffer): number {
       w.ip = mem.value
       w.sp = cfa
       w.regsKind = SRC_NONE // state->regs = NULL; state->prev_regs = NULL;
+      w.prevKind = SRC_NONE
+      return CONTINUE
+    case OrcType.RA_REG: // ours (entry.ts); a kernel table holding type 5 is corrupt
+      if (!w.userSpace) return WalkStatus.BAD_ENTRY
+      if (!getReg(w, mem, w.eRaReg)) return WalkStatus.MISSING_REG
+      w.ip = w.tmp
+      w.sp = cfa
+      w.regsKind = SRC_NONE
       w.prevKind = SRC_NONE
       return CONTINUE
     case OrcType.REGS: // deref_stack_regs(state, sp, &state->ip, &state->sp)

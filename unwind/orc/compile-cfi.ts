@@ -10,6 +10,7 @@
  *   CFA = PLT expression rsp+A+((rip&15)>=K ? 8 : 0) → per-16-byte-slot sp:sp+A / sp:sp+A+8
  *   rbp saved at CFA+M → bp:prevsp+M;  rbp at *(rbp+M) (DRAP) → bp:bp+M;  same/undefined → bp:(und)
  *   RA at CFA-8 → type:call;  RA undefined (_start, clone3 roots) → type:end
+ *   RA in rax/rdx/rdi/r10/r13 (glibc __vfork: rdi) → type:call (ra in di) etc., our own RA_REG (entry.ts)
  *   signal trampoline ('S' CIE, glibc __restore_rt) → type:regs sp:sp+40 signal:1 (see below)
  *   anything else, or an offset outside s16 → UNDEFINED (a gap), reason counted in CompileStats.
  */
@@ -18,14 +19,14 @@ import { matchBreg, matchBregDeref, matchPltCfa } from '../../parsers/dwarf-cfi/
 import { newCfiFailureCounts, type CfiFailureCounts } from '../../parsers/dwarf-cfi/failures.js'
 import { CfaInterpreter, CfaKind, RuleKind, type CfaRow } from '../../parsers/dwarf-cfi/interpreter.js'
 import { OrcReg, OrcType } from './entry.js'
-import { OrcTable } from './table.js'
+import { OrcTable, packTypeSignal } from './table.js'
 
 export const ORC_CONVERSION_FAILURES = [
   /** CFA is a DWARF expression we do not recognise (only PLT, DRAP and signal patterns are). */
   'cfaIsExpression',
   /** CFA = reg+off with a base ORC cannot hold (or DRAP register with a non-zero offset). */
   'cfaRegisterUnsupported',
-  /** RA is not saved at CFA-8 (ORC CALL frames read the RA at prev_sp - 8). */
+  /** RA is neither saved at CFA-8 (ORC CALL frames read it at prev_sp - 8) nor in a register ORC names. */
   'raNotAtCfaMinus8',
   /** No rule at all for the RA column (a CIE without the usual "ra at cfa-8"). */
   'raUnspecified',
@@ -57,6 +58,8 @@ export type CompileStats = CfiFailureCounts &
     pltRows: number
     signalFrames: number
     endOfStackRows: number
+    /** Rows whose RA is in a register (type RA_REG). */
+    raInRegisterRows: number
     /** SFrame FDEs/FREs (compile-sframe.ts). */
     sframeFdes: number
     sframeBadFres: number
@@ -68,7 +71,7 @@ export function newCompileStats(): CompileStats {
   const s = newCfiFailureCounts() as CompileStats
   for (const k of ORC_CONVERSION_FAILURES) s[k] = 0
   s.fdes = s.fdesFailed = s.debugFrameShadowed = s.rows = s.rowsUnexpressible = 0
-  s.pltRows = s.signalFrames = s.endOfStackRows = s.sframeFdes = s.sframeBadFres = s.entries = 0
+  s.pltRows = s.signalFrames = s.endOfStackRows = s.raInRegisterRows = s.sframeFdes = s.sframeBadFres = s.entries = 0
   return s
 }
 
@@ -87,9 +90,11 @@ export class OrcTableBuilder {
   private ts = new Uint8Array(1024)
 
   /** Append (or replace/drop, see the class comment). Offsets must already fit s16. */
-  push(ip: number, spReg: number, spOffset: number, bpReg: number, bpOffset: number, type: number, signal: boolean): void {
+  push(
+    ip: number, spReg: number, spOffset: number, bpReg: number, bpOffset: number, type: number, signal: boolean, raReg = 0,
+  ): void {
     const regs = (spReg & 15) | ((bpReg & 15) << 4)
-    const ts = (type & 7) | (signal ? 8 : 0)
+    const ts = packTypeSignal(type, signal, raReg)
     let n = this.length
     if (n > 0 && this.ips[n - 1] === ip) n--
     if (
@@ -168,6 +173,7 @@ export class OrcScratch {
   bpOffset = 0
   type = 0
   signal = false
+  raReg = 0
   pltSplit = 0
 }
 
@@ -175,8 +181,11 @@ const S16_MIN = -32768
 const S16_MAX = 32767
 const fitsS16 = (v: number): boolean => v >= S16_MIN && v <= S16_MAX
 
-/** DWARF register → ORC CFA base for DRAP prologues (objtool's CFI_R10/R13/DI/DX/AX). */
-const DRAP_REGS: Record<number, number> = { 0: OrcReg.AX, 1: OrcReg.DX, 5: OrcReg.DI, 10: OrcReg.R10, 13: OrcReg.R13 }
+/**
+ * DWARF register → the ORC register of that name (objtool's CFI_R10/R13/DI/DX/AX): CFA bases of
+ * DRAP prologues, and registers holding the RA.
+ */
+const ORC_REGS: Record<number, number> = { 0: OrcReg.AX, 1: OrcReg.DX, 5: OrcReg.DI, 10: OrcReg.R10, 13: OrcReg.R13 }
 
 /**
  * glibc's __restore_rt (sysdeps/unix/sysv/linux/x86_64/libc_sigaction.c) describes its frame with
@@ -196,6 +205,7 @@ export const SIGFRAME_SIGCONTEXT_OFFSET = 40
 export function compileRow(row: CfaRow, cie: Cie, bytes: Uint8Array, out: OrcScratch): OrcConversionFailure | undefined {
   out.signal = cie.signalFrame
   out.pltSplit = 0
+  out.raReg = 0
   out.bpReg = OrcReg.UNDEFINED
   out.bpOffset = 0
   if (row.raKind === RuleKind.UNDEFINED) {
@@ -208,7 +218,12 @@ export function compileRow(row: CfaRow, cie: Cie, bytes: Uint8Array, out: OrcScr
   const cfa = row.cfaKind === CfaKind.EXPRESSION ? compileCfaExpression(row, cie, bytes, out) : compileCfaReg(row, out)
   if (cfa !== undefined || out.type === OrcType.REGS) return cfa
   if (row.raKind === RuleKind.UNSPECIFIED) return 'raUnspecified'
-  if (row.raKind !== RuleKind.OFFSET || row.raValue !== -8) return 'raNotAtCfaMinus8'
+  if (row.raKind === RuleKind.REGISTER) {
+    const reg = ORC_REGS[row.raValue]
+    if (reg === undefined) return 'raNotAtCfaMinus8'
+    out.type = OrcType.RA_REG
+    out.raReg = reg
+  } else if (row.raKind !== RuleKind.OFFSET || row.raValue !== -8) return 'raNotAtCfaMinus8'
   return compileBpRule(row, bytes, out)
 }
 
@@ -219,7 +234,7 @@ function compileCfaReg(row: CfaRow, out: OrcScratch): OrcConversionFailure | und
     out.spOffset = row.cfaOffset
     return undefined
   }
-  const drap = DRAP_REGS[row.cfaReg]
+  const drap = ORC_REGS[row.cfaReg]
   if (drap === undefined || row.cfaOffset !== 0) return 'cfaRegisterUnsupported'
   out.spReg = drap
   out.spOffset = 0
@@ -335,7 +350,8 @@ export class CfiCompiler {
       } else {
         if (e.type === OrcType.END_OF_STACK) stats.endOfStackRows++
         if (e.type === OrcType.REGS) stats.signalFrames++
-        b.push(loc, e.spReg, e.spOffset, e.bpReg, e.bpOffset, e.type, e.signal)
+        if (e.type === OrcType.RA_REG) stats.raInRegisterRows++
+        b.push(loc, e.spReg, e.spOffset, e.bpReg, e.bpOffset, e.type, e.signal, e.raReg)
       }
     }
     for (let r = 0; r < refs.length; r++) {
@@ -370,6 +386,7 @@ function copyScratch(dst: OrcScratch, src: OrcScratch): OrcScratch {
   dst.bpOffset = src.bpOffset
   dst.type = src.type
   dst.signal = src.signal
+  dst.raReg = src.raReg
   dst.pltSplit = src.pltSplit
   return dst
 }
@@ -386,7 +403,7 @@ function emitPlt(b: OrcTableBuilder, start: number, end: number, p: OrcScratch, 
   while (ip < end) {
     const inSlot = ip % 16
     const after = inSlot >= p.pltSplit
-    b.push(ip, OrcReg.SP, after ? p.spOffset + 8 : p.spOffset, p.bpReg, p.bpOffset, p.type, p.signal)
+    b.push(ip, OrcReg.SP, after ? p.spOffset + 8 : p.spOffset, p.bpReg, p.bpOffset, p.type, p.signal, p.raReg)
     ip += after ? 16 - inSlot : p.pltSplit - inSlot
   }
 }

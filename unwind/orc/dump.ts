@@ -11,7 +11,7 @@
  * "section+offset" or "symbol+offset" location.
  */
 import { addrHex } from '../../parsers/common/addr.js'
-import { OrcReg, type OrcEntry } from './entry.js'
+import { OrcReg, OrcType, type OrcEntry } from './entry.js'
 import type { OrcTable } from './table.js'
 
 const TYPE_NAMES = ['(und)', 'end', 'call', 'regs', 'regs (partial)']
@@ -48,7 +48,8 @@ export function formatOrcReg(reg: number, offset: number): string {
  * "section+hexoffset" / "symbol+hexoffset" for relocatable objects and modules.
  */
 export function formatOrcDumpLine(location: string, e: OrcEntry): string {
-  const type = TYPE_NAMES[e.type] ?? '?'
+  // RA_REG is ours (objtool has no such type): named like objtool's "regs (partial)".
+  const type = e.type === OrcType.RA_REG ? `call (ra in ${REG_NAMES[e.raReg ?? 0] ?? '?'})` : TYPE_NAMES[e.type] ?? '?'
   return `${location}:type:${type} sp:${formatOrcReg(e.spReg, e.spOffset)} bp:${formatOrcReg(e.bpReg, e.bpOffset)} signal:${e.signal ? 1 : 0}`
 }
 

@@ -5,7 +5,8 @@
  *
  *   prev_sp = <sp_reg> + sp_offset           (PREV_SP is the DWARF CFA)
  *   prev_bp = *(prev_sp + bp_offset) when bp_reg == PREV_SP, unchanged when UNDEFINED, ...
- *   prev_ip = *(prev_sp - 8) for CALL frames; REGS/REGS_PARTIAL frames read a pt_regs / iret frame.
+ *   prev_ip = *(prev_sp - 8) for CALL frames; REGS/REGS_PARTIAL frames read a pt_regs / iret frame;
+ *             <ra_reg> for RA_REG frames (ours, not the kernel's: see OrcType.RA_REG).
  */
 export const OrcReg = {
   UNDEFINED: 0,
@@ -28,6 +29,13 @@ export const OrcType = {
   CALL: 2,
   REGS: 3,
   REGS_PARTIAL: 4,
+  /**
+   * perf-orc's own type, never in a kernel table (orc_types.h stops at 4): DWARF's "RA in register
+   * N". prev_ip = <ra_reg>, prev_sp = CFA, so it can only be applied where that register is known:
+   * at the sampled frame, or just above a signal frame. glibc's __vfork pops its return address
+   * into rdi across the syscall, and shells spend their time there.
+   */
+  RA_REG: 5,
 } as const
 export type OrcTypeNum = (typeof OrcType)[keyof typeof OrcType]
 
@@ -42,4 +50,6 @@ export interface OrcEntry {
   bpOffset: number
   type: number
   signal: boolean
+  /** RA_REG only: the OrcReg register holding the return address (DI for __vfork). */
+  raReg?: number
 }

@@ -27,7 +27,7 @@ import { OrcTable } from './table.js'
 
 const MAGIC = 0x43524f50
 export const CACHE_FORMAT_VERSION = 1
-export const CACHE_COMPILER_VERSION = 4
+export const CACHE_COMPILER_VERSION = 5
 const HEADER_BYTES = 32
 
 export interface TableCacheOptions {

@@ -18,7 +18,7 @@ export class OrcTable {
   readonly bpOffset: Int16Array
   /** sp_reg | bp_reg << 4 */
   readonly regs: Uint8Array
-  /** type | signal << 3 */
+  /** type | signal << 3 | ra_reg << 4 (ra_reg: RA_REG entries only) */
   readonly typeSignal: Uint8Array
   /**
    * Kernel tables: an UNDEFINED entry means "unwinding must stop here" (unwind_orc.c goes to err).
@@ -87,9 +87,12 @@ export class OrcTable {
   bpReg(i: number): number {
     return this.regs[i]! >> 4
   }
+  raReg(i: number): number {
+    return this.typeSignal[i]! >> 4
+  }
 
   entry(i: number): OrcEntry {
-    return {
+    const e: OrcEntry = {
       spReg: this.spReg(i),
       spOffset: this.spOffset[i]!,
       bpReg: this.bpReg(i),
@@ -97,6 +100,8 @@ export class OrcTable {
       type: this.type(i),
       signal: this.signal(i),
     }
+    if (e.type === OrcType.RA_REG) e.raReg = this.raReg(i)
+    return e
   }
 
   /** Build from decoded entries; sorts by ip with terminators (UNDEFINED) first on ties. */
@@ -120,10 +125,15 @@ export class OrcTable {
       sp[i] = r.entry.spOffset
       bp[i] = r.entry.bpOffset
       regs[i] = (r.entry.spReg & 15) | ((r.entry.bpReg & 15) << 4)
-      ts[i] = (r.entry.type & 7) | (r.entry.signal ? 8 : 0)
+      ts[i] = packTypeSignal(r.entry.type, r.entry.signal, r.entry.raReg ?? 0)
     })
     return new OrcTable(ips, sp, bp, regs, ts, blockOrder)
   }
+}
+
+/** The typeSignal byte: type | signal << 3 | ra_reg << 4. */
+export function packTypeSignal(type: number, signal: boolean, raReg: number): number {
+  return (type & 7) | (signal ? 8 : 0) | ((raReg & 15) << 4)
 }
 
 /**

@@ -17,6 +17,8 @@ export function e(type: number, spReg: number, spOffset: number, bpReg: number =
 }
 export const call = (spReg: number, spOffset: number, bpReg: number = R.UNDEFINED, bpOffset = 0): OrcEntry =>
   e(T.CALL, spReg, spOffset, bpReg, bpOffset)
+/** RA_REG: the RA is in `raReg`, the CFA is spReg + spOffset (glibc __vfork: sp+0 and DI). */
+export const raIn = (raReg: number, spReg: number, spOffset: number): OrcEntry => ({ ...e(T.RA_REG, spReg, spOffset), raReg })
 export const UND: OrcEntry = e(T.UNDEFINED, R.UNDEFINED, 0)
 export const END: OrcEntry = e(T.END_OF_STACK, R.UNDEFINED, 0)
 
