@@ -66,6 +66,19 @@ function bothScripts(data: string, ours: string[] = []): { orc: string; perf: st
 }
 
 /**
+ * Record and print both ways where samples fall in the vDSO. perf names the vDSO only from a
+ * build-id cache that holds its image (else "[unknown]", and no frame below it): DIR's own cache,
+ * not ~/.debug, which only other tests would fill (a fresh machine showed that).
+ */
+function bothScriptsNamingTheVdso(dir: string, opts: string[], cmd: string[]): { orc: string; perf: string } {
+  const cache = join(dir, 'buildid-cache')
+  const data = record(dir, opts, cmd, 'perf.data', cache)
+  const r = orcScript(['-i', data, '--no-cache'])
+  expect(r.status, r.err).toBe(0)
+  return { orc: r.out, perf: perfScript(['-i', data], ['--buildid-dir', cache]) }
+}
+
+/**
  * Dwarf recordings of DIR/prog: wherever perf's own unwinding reaches main, our sample is perf's,
  * and that is over 90% of the samples. Elsewhere perf sometimes prints no user frame at all (a
  * thread's first sample after clone3, a page fault while ld.so maps the program), where we print
@@ -392,14 +405,8 @@ describe('perf-orc script agrees with perf script on dwarf recordings', () => {
   it('through the vDSO (its image comes from our own process on this kernel)', () => {
     const dir = programDir({ 'vdso.c': VDSO_C })
     execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'vdso', 'vdso.c'], { cwd: dir })
-    // perf names the vDSO only from a build-id cache that holds its image (else "[unknown]", and
-    // no frame below it): this test's own cache, not ~/.debug, which only other tests would fill.
-    const cache = join(dir, 'buildid-cache')
-    const data = record(dir, ['-F', '1999', '--call-graph', 'dwarf'], [join(dir, 'vdso')], 'perf.data', cache)
-    const r = orcScript(['-i', data])
-    expect(r.status, r.err).toBe(0)
-    const orc = r.out
-    expectSameOutput(orc, perfScript(['-i', data], ['--buildid-dir', cache]), perfHasNoUserFrame)
+    const { orc, perf } = bothScriptsNamingTheVdso(dir, ['-F', '1999', '--call-graph', 'dwarf'], [join(dir, 'vdso')])
+    expectSameOutput(orc, perf, perfHasNoUserFrame)
     expect(orc).toMatch(/__vdso_clock_gettime\+0x[0-9a-f]+ \(\[vdso\]\)\n\t\s+[0-9a-f]+ (clock_gettime|__clock_gettime)/)
   })
 
@@ -408,7 +415,8 @@ describe('perf-orc script agrees with perf script on dwarf recordings', () => {
     execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-o', 'prog', 'vfork.c'], { cwd: dir })
     // 0.5 s of spawning. At -F 1999 the sample count swung from 12 to 1,500 between runs here;
     // at -F 9999 it stays in the thousands.
-    const { orc, perf } = bothScripts(record(dir, ['-F', '9999', '--call-graph', 'dwarf'], [join(dir, 'prog')]), ['--no-cache'])
+    // (Its clock_gettime calls put some samples in the vDSO.)
+    const { orc, perf } = bothScriptsNamingTheVdso(dir, ['-F', '9999', '--call-graph', 'dwarf'], [join(dir, 'prog')])
     expectSameOutput(orc, perf, perfHasNoUserFrame)
     // Most samples are in the kernel under vfork(), with the user ip on __vfork's `push %rdi`;
     // ours go on from there, unmarked, to the caller that rdi names.
